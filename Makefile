@@ -1,0 +1,44 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: install translations run test test-postgres db-upgrade seed clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Compiled message catalogues are build output (not committed).
+translations: $(STAMP)
+	$(VENV)/bin/pybabel compile --quiet --use-fuzzy -d shop/translations 2>/dev/null || $(VENV)/bin/pybabel compile -d shop/translations
+
+db-upgrade: install
+	$(FLASK) db upgrade
+
+seed: db-upgrade
+	$(FLASK) seed-demo --if-empty
+
+## Serve the shop on http://127.0.0.1:5000 (SQLite in instance/, demo catalogue seeded when empty).
+run: translations seed
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## Run the test suite (SQLite by default; set TEST_DATABASE_URL for PostgreSQL).
+test: translations
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## The same suite against the local PostgreSQL.
+test-postgres:
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(MAKE) test
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,111 @@
+"""OCOP Shop: the application factory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, send_from_directory
+
+from config import Config, config_from_env
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
+    """Build the app from a config class (``OCOP_ENV`` picks one by default) plus overrides."""
+    config_class = config_class or config_from_env()
+    config_class.validate()
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    _prepare_sqlite(app)
+
+    register_extensions(app)
+    register_models()
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def _prepare_sqlite(app: Flask) -> None:
+    """Create the folder of an SQLite file and make SQLite behave (foreign keys, WAL)."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////:memory:"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    if uri.startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def register_extensions(app: Flask) -> None:
+    from shop.extensions import babel, csrf, db, limiter, migrate
+    from shop.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(ROOT / "shop" / "translations"))
+    limiter.init_app(app)
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from sqlalchemy import event
+
+        with app.app_context():
+            @event.listens_for(db.engine, "connect")
+            def _sqlite_pragmas(dbapi_conn, _record):
+                cursor = dbapi_conn.cursor()
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA busy_timeout=30000")
+                cursor.close()
+
+
+def register_models() -> None:
+    """Import every model module so that metadata (and Alembic) sees all tables."""
+    from shop.catalog import models as _catalog  # noqa: F401
+    from shop.catalog import search as _search  # noqa: F401  (keeps search columns in step)
+    from shop.inventory import models as _inventory  # noqa: F401
+    from shop.places import models as _places  # noqa: F401
+    from shop.producers import models as _producers  # noqa: F401
+    from shop.shops import models as _shops  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    from shop.catalog import bp as catalog_bp
+    from shop.producers import bp as producers_bp
+    from shop.shops import bp as shops_bp
+
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(producers_bp, url_prefix="/producers")
+    app.register_blueprint(shops_bp, url_prefix="/shops")
+
+    @app.get("/media/<path:filename>")
+    def media(filename: str):
+        """Uploaded and generated pictures (served by the web server in production if preferred)."""
+        return send_from_directory(app.config["UPLOAD_FOLDER"], filename, max_age=7 * 24 * 3600)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from shop import template_helpers
+
+    template_helpers.init_app(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from shop.errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from shop import cli
+
+    cli.init_app(app)

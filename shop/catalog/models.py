@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, and_
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.extensions import db
+from shop.timeutil import UTCDateTime, today_vn, utcnow
+
+CERT_KINDS = ("new", "re_recognition", "upgrade")
+CERT_LEVELS = ("district", "province", "national")
+CERT_STATUSES = ("active", "revoked", "superseded")
+VALIDITY_MONTHS = 36
+
+
+class ProductGroup(db.Model):
+    """One of the six OCOP product groups of 148/QĐ-TTg, or one of their subgroups."""
+
+    __tablename__ = "product_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("product_group.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    parent: Mapped[Optional["ProductGroup"]] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list["ProductGroup"]] = relationship(back_populates="parent", order_by="ProductGroup.position")
+
+    def __repr__(self) -> str:
+        return f"<ProductGroup {self.code}>"
+
+
+class Product(db.Model):
+    """A product as listed in the shop. Whether it may be sold depends on its certificate."""
+
+    __tablename__ = "product"
+    __table_args__ = (CheckConstraint("price >= 0", name="price_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    producer_id: Mapped[int] = mapped_column(ForeignKey("producer.id"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("product_group.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(160), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    unit: Mapped[str] = mapped_column(String(60), default="")
+    unit_en: Mapped[str] = mapped_column(String(60), default="")
+    price: Mapped[int] = mapped_column(Integer)  # whole đồng
+    barcode: Mapped[Optional[str]] = mapped_column(String(32))
+    weight_grams: Mapped[Optional[int]] = mapped_column(Integer)
+    image: Mapped[Optional[str]] = mapped_column(String(200))
+    listed: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Folded (diacritic-free, lower-case) copies for search; kept in step by shop.catalog.search.
+    name_folded: Mapped[str] = mapped_column(String(400), default="", index=True)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    producer = relationship("Producer", back_populates="products")
+    group = relationship("ProductGroup")
+    certificates: Mapped[list["Certificate"]] = relationship(
+        back_populates="product", order_by="Certificate.issued_on.desc()"
+    )
+
+    def valid_certificate(self, on: date | None = None) -> Optional["Certificate"]:
+        """The certificate that lets this product show a badge and be sold today, if any."""
+        on = on or today_vn()
+        for cert in self.certificates:
+            if cert.is_valid(on):
+                return cert
+        return None
+
+    @property
+    def stars(self) -> int | None:
+        cert = self.valid_certificate()
+        return cert.stars if cert else None
+
+    @property
+    def latest_certificate(self) -> Optional["Certificate"]:
+        return self.certificates[0] if self.certificates else None
+
+    @property
+    def sellable(self) -> bool:
+        return self.listed and self.valid_certificate() is not None
+
+    def __repr__(self) -> str:
+        return f"<Product {self.slug}>"
+
+
+class Certificate(db.Model):
+    """An OCOP certification decision for one product."""
+
+    __tablename__ = "certificate"
+    __table_args__ = (
+        CheckConstraint("stars BETWEEN 3 AND 5", name="stars_range"),
+        CheckConstraint("expires_on >= issued_on", name="expiry_after_issue"),
+        Index("ix_certificate_product_status", "product_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    stars: Mapped[int] = mapped_column(Integer)
+    score: Mapped[Optional[int]] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20), default="new")
+    decision_number: Mapped[str] = mapped_column(String(80))
+    issuing_body: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))
+    legal_basis: Mapped[str] = mapped_column(String(200), default="")
+    product_name_certified: Mapped[str] = mapped_column(String(200), default="")
+    producer_name_certified: Mapped[str] = mapped_column(String(200), default="")
+    issued_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    revocation_decision: Mapped[Optional[str]] = mapped_column(String(80))
+    revoked_on: Mapped[Optional[date]] = mapped_column(Date)
+    revocation_reason: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    product = relationship("Product", back_populates="certificates")
+
+    def is_valid(self, on: date | None = None) -> bool:
+        on = on or today_vn()
+        return self.status == "active" and self.issued_on <= on <= self.expires_on
+
+    def is_expired(self, on: date | None = None) -> bool:
+        return (on or today_vn()) > self.expires_on
+
+    def days_to_expiry(self, on: date | None = None) -> int:
+        return (self.expires_on - (on or today_vn())).days
+
+    @classmethod
+    def valid_clause(cls, on: date | None = None):
+        """SQL condition matching certificates valid on ``on`` (today in Vietnam by default)."""
+        on = on or today_vn()
+        return and_(cls.status == "active", cls.issued_on <= on, cls.expires_on >= on)
+
+    def __repr__(self) -> str:
+        return f"<Certificate {self.decision_number} {self.stars}★ {self.status}>"

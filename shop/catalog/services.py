@@ -1,0 +1,230 @@
+"""Reading the catalogue: browsing with filters, search, and the product page.
+
+Every function here runs a fixed number of SQL statements whatever the size of the catalogue
+(joins, subqueries and ``selectinload`` rather than per-row lazy loads).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from shop.catalog import search
+from shop.catalog.models import Certificate, Product, ProductGroup
+from shop.errors import NotFound
+from shop.extensions import db
+from shop.inventory.models import StockLevel
+from shop.inventory.services import available_subquery
+from shop.places.models import Locality
+from shop.producers.models import Producer
+from shop.shops.models import Shop
+
+SORTS = ("relevance", "stars", "price_asc", "price_desc", "name", "newest")
+MAX_PRICE = 1_000_000_000
+MAX_PAGE = 10_000
+
+
+@dataclass
+class CatalogFilters:
+    q: str = ""
+    stars: list[int] = field(default_factory=list)
+    group: str | None = None
+    producer: str | None = None
+    locality: str | None = None
+    min_price: int | None = None
+    max_price: int | None = None
+    in_stock: bool = False
+    sort: str = "stars"
+    page: int = 1
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.stars or self.group or self.producer or self.locality
+                    or self.min_price is not None or self.max_price is not None or self.in_stock)
+
+
+def _int_or_none(raw, low: int, high: int) -> int | None:
+    try:
+        value = int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None
+    return value if low <= value <= high else None
+
+
+def parse_filters(args) -> CatalogFilters:
+    """Read filters from query parameters, ignoring whatever is malformed instead of failing."""
+    stars = sorted({s for s in (_int_or_none(v, 3, 5) for v in args.getlist("stars")) if s})
+    q = (args.get("q") or "")[: search.MAX_QUERY_LENGTH].strip()
+    sort = args.get("sort") if args.get("sort") in SORTS else ("relevance" if q else "stars")
+    slug = lambda name: (args.get(name) or "").strip()[:160] or None  # noqa: E731
+    return CatalogFilters(
+        q=q,
+        stars=stars,
+        group=slug("group"),
+        producer=slug("producer"),
+        locality=slug("locality"),
+        min_price=_int_or_none(args.get("min_price"), 0, MAX_PRICE),
+        max_price=_int_or_none(args.get("max_price"), 0, MAX_PRICE),
+        in_stock=args.get("in_stock") in ("1", "on", "true", "yes"),
+        sort=sort,
+        page=_int_or_none(args.get("page"), 1, MAX_PAGE) or 1,
+    )
+
+
+def valid_stars_subquery():
+    """(product_id, stars) for products with an active, unexpired certificate today."""
+    return (
+        select(Certificate.product_id.label("product_id"), func.max(Certificate.stars).label("stars"))
+        .where(Certificate.valid_clause())
+        .group_by(Certificate.product_id)
+        .subquery("valid_cert")
+    )
+
+
+def _locality_ids(slug: str):
+    """The locality named by ``slug`` and everything below it, as a recursive CTE."""
+    tree = select(Locality.id).where(Locality.slug == slug).cte("locality_tree", recursive=True)
+    tree = tree.union_all(select(Locality.id).where(Locality.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+@dataclass
+class CatalogItem:
+    product: Product
+    stars: int
+    available: int
+
+
+@dataclass
+class CatalogPage:
+    items: list[CatalogItem]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def browse(filters: CatalogFilters, per_page: int = 24) -> CatalogPage:
+    """Sellable products (listed, with a valid certificate) matching ``filters``: two queries."""
+    cert = valid_stars_subquery()
+    avail = available_subquery()
+    available = func.coalesce(avail.c.available, 0)
+    conditions = [Product.listed.is_(True)]
+    terms = search.parse_query(filters.q)
+    if terms:
+        conditions.append(search.match_clause(terms))
+    if filters.stars:
+        conditions.append(cert.c.stars.in_(filters.stars))
+    if filters.group:
+        parent = select(ProductGroup.id).where(ProductGroup.slug == filters.group).scalar_subquery()
+        conditions.append(Product.group_id.in_(
+            select(ProductGroup.id).where(or_(ProductGroup.id == parent, ProductGroup.parent_id == parent))
+        ))
+    if filters.producer:
+        conditions.append(Producer.slug == filters.producer)
+    if filters.locality:
+        conditions.append(Producer.locality_id.in_(_locality_ids(filters.locality)))
+    if filters.min_price is not None:
+        conditions.append(Product.price >= filters.min_price)
+    if filters.max_price is not None:
+        conditions.append(Product.price <= filters.max_price)
+    if filters.in_stock:
+        conditions.append(available > 0)
+
+    base = (
+        select(Product, cert.c.stars, available)
+        .join(cert, cert.c.product_id == Product.id)
+        .join(Producer, Producer.id == Product.producer_id)
+        .outerjoin(avail, avail.c.product_id == Product.id)
+        .where(and_(*conditions))
+    )
+    total = db.session.scalar(select(func.count()).select_from(base.with_only_columns(Product.id).subquery()))
+
+    order = {
+        "stars": [cert.c.stars.desc(), Product.name_folded],
+        "price_asc": [Product.price, Product.name_folded],
+        "price_desc": [Product.price.desc(), Product.name_folded],
+        "name": [Product.name_folded],
+        "newest": [Product.created_at.desc(), Product.id.desc()],
+        "relevance": [search.rank_expression(terms), cert.c.stars.desc(), Product.name_folded]
+        if terms else [cert.c.stars.desc(), Product.name_folded],
+    }[filters.sort]
+    pages = max(1, math.ceil(total / per_page))
+    page = min(filters.page, pages)
+    rows = db.session.execute(
+        base.options(contains_eager(Product.producer))
+        .order_by(*order, Product.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    items = [CatalogItem(product=p, stars=s, available=int(a or 0)) for p, s, a in rows]
+    return CatalogPage(items=items, total=total, page=page, per_page=per_page)
+
+
+def featured(limit: int = 8) -> list[CatalogItem]:
+    """Four- and five-star products with stock, best first, for the home page."""
+    page = browse(CatalogFilters(stars=[4, 5], sort="stars"), per_page=limit)
+    return page.items
+
+
+def facets() -> dict:
+    """Options for the filter form: top-level groups, producers with products, and districts."""
+    groups = db.session.scalars(
+        select(ProductGroup).where(ProductGroup.parent_id.is_(None)).order_by(ProductGroup.position)
+    ).all()
+    producers = db.session.scalars(select(Producer).order_by(Producer.name)).all()
+    localities = db.session.scalars(
+        select(Locality).where(Locality.kind.in_(("district", "city", "town"))).order_by(Locality.name)
+    ).all()
+    return {"groups": groups, "producers": producers, "localities": localities}
+
+
+@dataclass
+class ProductDetail:
+    product: Product
+    certificate: Certificate | None  # the valid one, if any
+    stock: list[tuple[Shop, int]]  # shops that hold the product, with units on hand
+
+    @property
+    def sellable(self) -> bool:
+        return self.product.listed and self.certificate is not None
+
+    @property
+    def total_available(self) -> int:
+        return sum(units for _, units in self.stock)
+
+
+def product_detail(slug: str) -> ProductDetail:
+    """Everything the product page shows, in three queries; unknown slug → ``NotFound``."""
+    product = db.session.scalars(
+        select(Product)
+        .where(Product.slug == slug[:160], Product.listed.is_(True))
+        .options(
+            joinedload(Product.producer).joinedload(Producer.locality).joinedload(Locality.parent),
+            joinedload(Product.group),
+            selectinload(Product.certificates),
+        )
+    ).first()
+    if product is None:
+        raise NotFound("No such product.")
+    stock = db.session.execute(
+        select(Shop, StockLevel.on_hand)
+        .join(StockLevel, StockLevel.shop_id == Shop.id)
+        .where(StockLevel.product_id == product.id, Shop.active.is_(True))
+        .order_by(StockLevel.on_hand.desc(), Shop.name)
+    ).all()
+    return ProductDetail(product=product, certificate=product.valid_certificate(),
+                         stock=[(shop, units) for shop, units in stock])

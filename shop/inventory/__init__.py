@@ -1,0 +1,1 @@
+"""Stock per shop: levels, the ledger, and (with checkout) holds. The only code that changes stock."""

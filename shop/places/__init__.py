@@ -1,0 +1,1 @@
+"""Localities: Vietnam's administrative places as a free hierarchy with merge successors."""

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.extensions import db
+
+
+class Locality(db.Model):
+    """A province, district, commune, ward or town.
+
+    The hierarchy is free (province → district → commune before 1/7/2025, province → commune
+    after) because the map changed; ``successor`` points at the unit a place was merged into, so
+    products keep their origin as certified and are still found by today's names.
+    """
+
+    __tablename__ = "locality"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))  # province, city, district, commune, ward, town
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("locality.id"), index=True)
+    successor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("locality.id"))
+
+    parent: Mapped[Optional["Locality"]] = relationship(
+        remote_side=[id], foreign_keys=[parent_id], back_populates="children"
+    )
+    children: Mapped[list["Locality"]] = relationship(
+        foreign_keys=[parent_id], back_populates="parent"
+    )
+    successor: Mapped[Optional["Locality"]] = relationship(remote_side=[id], foreign_keys=[successor_id])
+
+    def lineage(self) -> list["Locality"]:
+        """This place and its ancestors, nearest first."""
+        chain, node, seen = [], self, set()
+        while node is not None and node.id not in seen:
+            seen.add(node.id)
+            chain.append(node)
+            node = node.parent
+        return chain
+
+    @property
+    def full_name(self) -> str:
+        return ", ".join(place.name for place in self.lineage())
+
+    def __repr__(self) -> str:
+        return f"<Locality {self.slug}>"

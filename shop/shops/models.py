@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import Boolean, ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shop.extensions import db
+
+SHOP_KINDS = ("shop", "warehouse")
+
+
+class Shop(db.Model):
+    """A physical OCOP outlet (or warehouse) that holds stock."""
+
+    __tablename__ = "shop"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="shop")
+    address: Mapped[str] = mapped_column(String(300), default="")
+    locality_id: Mapped[Optional[int]] = mapped_column(ForeignKey("locality.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    opening_hours: Mapped[str] = mapped_column(Text, default="")
+    opening_hours_en: Mapped[str] = mapped_column(Text, default="")
+    latitude: Mapped[Optional[float]] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Optional[float]] = mapped_column(Numeric(9, 6))
+    offers_pickup: Mapped[bool] = mapped_column(Boolean, default=True)
+    ships_online: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    locality = relationship("Locality")
+
+    @property
+    def map_url(self) -> str | None:
+        if self.latitude is None or self.longitude is None:
+            return None
+        return (
+            "https://www.openstreetmap.org/?mlat={0}&mlon={1}#map=17/{0}/{1}".format(
+                self.latitude, self.longitude
+            )
+        )
+
+    def __repr__(self) -> str:
+        return f"<Shop {self.slug}>"

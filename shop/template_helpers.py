@@ -1,0 +1,50 @@
+"""Jinja filters and globals shared by every page."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from urllib.parse import urlencode
+
+from flask import Flask, request, url_for
+
+from shop.i18n import current_lang, localized, remember_locale
+from shop.markup import excerpt, render_markdown
+from shop.money import format_vnd
+from shop.timeutil import VN_TZ
+
+
+def format_date(value: date | datetime | None) -> str:
+    """dd/mm/yyyy, the way Vietnamese write dates (English pages use it too, unambiguous here)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(VN_TZ)
+        return value.strftime("%d/%m/%Y %H:%M")
+    return value.strftime("%d/%m/%Y")
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query parameters changed (None removes one)."""
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+    query = urlencode(args, doseq=True)
+    return request.path + ("?" + query if query else "")
+
+
+def media_url(path: str | None) -> str | None:
+    return url_for("media", filename=path) if path else None
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(format_vnd, "vnd")
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(excerpt, "excerpt")
+    app.add_template_global(localized)
+    app.add_template_global(current_lang)
+    app.add_template_global(url_with)
+    app.add_template_global(media_url)
+    app.after_request(remember_locale)

@@ -1,0 +1,149 @@
+"""Browsing and searching the catalogue through shop.catalog.services."""
+from datetime import timedelta
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from shop.catalog.services import CatalogFilters, browse, parse_filters, product_detail
+from shop.errors import NotFound
+from shop.extensions import db
+from shop.inventory import services as inventory
+from shop.timeutil import today_vn
+
+
+@pytest.fixture
+def bac_kan(make_locality, make_producer, make_product, make_group):
+    """A small slice of the real Bắc Kạn catalogue."""
+    thai_nguyen = make_locality("Thái Nguyên", "province", slug="thai-nguyen")
+    province = make_locality("Bắc Kạn", "province", successor=thai_nguyen, slug="bac-kan")
+    na_ri = make_locality("Na Rì", "district", parent=province, slug="na-ri")
+    con_minh = make_locality("Côn Minh", "commune", parent=na_ri, slug="con-minh")
+    ba_be = make_locality("Ba Bể", "district", parent=province, slug="ba-be")
+    food = make_group("I", "Thực phẩm", "Food")
+    herbal = make_group("III", "Dược liệu", "Herbal products")
+    tai_hoan = make_producer("HTX Tài Hoan", locality=con_minh)
+    yen_duong = make_producer("Hợp tác xã Yến Dương", locality=ba_be)
+    bac_ha = make_producer("Công ty CP công nghệ dược liệu Bắc Hà", kind="company", locality=province)
+    products = {
+        "mien": make_product("Miến dong Tài Hoan", stars=5, price=110_000, producer=tai_hoan, group=food),
+        "bun": make_product("Bún khô", stars=3, price=45_000, producer=tai_hoan, group=food),
+        "nep": make_product("Gạo Nếp Tài", stars=4, price=200_000, producer=yen_duong, group=food),
+        "vicumax": make_product("Thực phẩm bảo vệ sức khoẻ Vicumax + Nano Curcumin", stars=4,
+                                price=550_000, producer=bac_ha, group=herbal),
+        "expired": make_product("Gạo nếp cũ", stars=3, producer=yen_duong, group=food,
+                                issued_on=today_vn() - timedelta(days=1200),
+                                expires_on=today_vn() - timedelta(days=5)),
+        "revoked": make_product("Trà nếp hỏng", stars=4, producer=yen_duong, group=food, cert_status="revoked"),
+    }
+    db.session.commit()
+    return products
+
+
+def names(page):
+    return [item.product.name for item in page.items]
+
+
+@pytest.mark.parametrize("query, expected_first", [
+    ("nep tai", "Gạo Nếp Tài"),
+    ("NẾP TÀI", "Gạo Nếp Tài"),
+    ("MIEN DONG", "Miến dong Tài Hoan"),
+    ("mien dong na ri", "Miến dong Tài Hoan"),
+    ("vicumax", "Thực phẩm bảo vệ sức khoẻ Vicumax + Nano Curcumin"),
+    ("suc khoe", "Thực phẩm bảo vệ sức khoẻ Vicumax + Nano Curcumin"),
+])
+def test_search_ignores_diacritics_and_case(bac_kan, query, expected_first):
+    page = browse(CatalogFilters(q=query, sort="relevance"))
+    assert names(page)[0] == expected_first
+
+
+def test_search_ranks_name_matches_before_producer_matches(bac_kan):
+    page = browse(CatalogFilters(q="tai hoan", sort="relevance"))
+    # "Bún khô" matches only through its producer, HTX Tài Hoan.
+    assert names(page) == ["Miến dong Tài Hoan", "Bún khô"]
+
+
+def test_search_finds_products_by_place_as_certified_and_by_todays_province(bac_kan):
+    assert set(names(browse(CatalogFilters(q="con minh")))) == {"Miến dong Tài Hoan", "Bún khô"}
+    # Bắc Kạn merged into Thái Nguyên on 1/7/2025: both names find its products.
+    assert "Gạo Nếp Tài" in names(browse(CatalogFilters(q="thai nguyen")))
+    assert "Gạo Nếp Tài" in names(browse(CatalogFilters(q="bac kan")))
+
+
+def test_search_never_shows_products_without_a_valid_certificate(bac_kan):
+    assert names(browse(CatalogFilters(q="nep"))) == ["Gạo Nếp Tài"]
+    assert browse(CatalogFilters()).total == 4
+
+
+def test_sql_wildcards_in_queries_are_literal(bac_kan):
+    assert browse(CatalogFilters(q="%")).total == 0
+    assert browse(CatalogFilters(q="_")).total == 0
+
+
+def test_filters_by_stars_group_producer_locality_and_price(bac_kan):
+    assert names(browse(CatalogFilters(stars=[5]))) == ["Miến dong Tài Hoan"]
+    assert set(names(browse(CatalogFilters(stars=[3, 5])))) == {"Miến dong Tài Hoan", "Bún khô"}
+    herbal = bac_kan["vicumax"].group.slug
+    assert names(browse(CatalogFilters(group=herbal))) == ["Thực phẩm bảo vệ sức khoẻ Vicumax + Nano Curcumin"]
+    producer = bac_kan["nep"].producer.slug
+    assert names(browse(CatalogFilters(producer=producer))) == ["Gạo Nếp Tài"]
+    # A district includes the communes below it.
+    assert set(names(browse(CatalogFilters(locality="na-ri")))) == {"Miến dong Tài Hoan", "Bún khô"}
+    assert names(browse(CatalogFilters(min_price=100_000, max_price=250_000, sort="price_asc"))) == [
+        "Miến dong Tài Hoan", "Gạo Nếp Tài"]
+
+
+def test_in_stock_filter_and_availability(bac_kan, make_shop):
+    shop = make_shop()
+    inventory.receive(shop.id, bac_kan["nep"].id, 7)
+    db.session.commit()
+    page = browse(CatalogFilters(in_stock=True))
+    assert [(i.product.name, i.available) for i in page.items] == [("Gạo Nếp Tài", 7)]
+
+
+def test_sorting_and_pagination(bac_kan):
+    first = browse(CatalogFilters(sort="price_desc", page=1), per_page=3)
+    second = browse(CatalogFilters(sort="price_desc", page=2), per_page=3)
+    assert first.total == 4 and first.pages == 2 and first.has_next and not second.has_next
+    assert names(first) + names(second) == ["Thực phẩm bảo vệ sức khoẻ Vicumax + Nano Curcumin",
+                                            "Gạo Nếp Tài", "Miến dong Tài Hoan", "Bún khô"]
+    # A page past the end shows the last page rather than nothing.
+    assert names(browse(CatalogFilters(sort="price_desc", page=99), per_page=3)) == ["Bún khô"]
+
+
+@pytest.mark.parametrize("args, expected", [
+    ({"page": "abc"}, CatalogFilters(page=1)),
+    ({"page": "-4"}, CatalogFilters(page=1)),
+    ({"stars": ["9", "4", "x", "4"]}, CatalogFilters(stars=[4])),
+    ({"min_price": "-5", "max_price": "1e9"}, CatalogFilters()),
+    ({"sort": "'; drop table product"}, CatalogFilters()),
+    ({"q": "a" * 10_000}, CatalogFilters(q="a" * 100, sort="relevance")),
+])
+def test_bad_query_parameters_are_ignored(args, expected):
+    assert parse_filters(MultiDict(args)) == expected
+
+
+def test_product_detail_shows_the_badge_only_with_a_valid_certificate(bac_kan):
+    assert product_detail(bac_kan["nep"].slug).certificate.stars == 4
+    expired = product_detail(bac_kan["expired"].slug)
+    assert expired.certificate is None and not expired.sellable
+    assert expired.product.latest_certificate.is_expired()
+    assert product_detail(bac_kan["revoked"].slug).certificate is None
+
+
+def test_certificate_valid_through_its_last_day(make_product):
+    today = today_vn()
+    product = make_product(issued_on=today - timedelta(days=30), expires_on=today)
+    assert product.valid_certificate() is not None
+    assert product.valid_certificate(on=today + timedelta(days=1)) is None
+
+
+def test_unknown_product_is_not_found(bac_kan):
+    with pytest.raises(NotFound):
+        product_detail("no-such-product")
+
+
+def test_search_text_follows_producer_renames(bac_kan):
+    producer = bac_kan["nep"].producer
+    producer.name = "HTX Nông nghiệp Đông Phương"
+    db.session.commit()
+    assert names(browse(CatalogFilters(q="dong phuong"))) == ["Gạo Nếp Tài"]

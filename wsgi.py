@@ -1,0 +1,4 @@
+"""WSGI entry point: ``gunicorn wsgi:app``."""
+from shop import create_app
+
+app = create_app()
