@@ -45,6 +45,28 @@ class Config:
     CATALOG_PER_PAGE = _int("CATALOG_PER_PAGE", 24)
     SHOP_NAME = os.environ.get("SHOP_NAME", "OCOP Bắc Kạn")
 
+    # Checkout and orders
+    SHIPPING_FEE = _int("SHIPPING_FEE", 30_000)
+    FREE_SHIPPING_THRESHOLD = _int("FREE_SHIPPING_THRESHOLD", 500_000)
+    MAX_LINE_QUANTITY = _int("MAX_LINE_QUANTITY", 50)
+    CARD_HOLD_MINUTES = _int("CARD_HOLD_MINUTES", 15)
+    BANK_TRANSFER_HOLD_MINUTES = _int("BANK_TRANSFER_HOLD_MINUTES", 24 * 60)
+    CART_COOKIE_NAME = "cart"
+
+    # Bank account shown (with a VietQR code) for bank-transfer orders. Demo values by default.
+    BANK_BIN = os.environ.get("BANK_BIN", "970418")
+    BANK_NAME = os.environ.get("BANK_NAME", "BIDV")
+    BANK_ACCOUNT = os.environ.get("BANK_ACCOUNT", "8880012345")
+    BANK_ACCOUNT_NAME = os.environ.get("BANK_ACCOUNT_NAME", "TRUNG TAM XUC TIEN OCOP BAC KAN")
+
+    # Mail: without MAIL_SERVER, messages are written to the log.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = _int("MAIL_PORT", 587)
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", True)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "OCOP Bắc Kạn <no-reply@ocop.example>")
+
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_DEFAULT = os.environ.get("RATELIMIT_DEFAULT", "")
     RATELIMIT_HEADERS_ENABLED = True

@@ -70,18 +70,20 @@ def register_extensions(app: Flask) -> None:
 
 def register_models() -> None:
     """Import every model module so that metadata (and Alembic) sees all tables."""
+    from shop.cart import models as _cart  # noqa: F401
     from shop.catalog import models as _catalog  # noqa: F401
     from shop.catalog import search as _search  # noqa: F401  (keeps search columns in step)
     from shop.inventory import models as _inventory  # noqa: F401
+    from shop.orders import models as _orders  # noqa: F401
     from shop.places import models as _places  # noqa: F401
     from shop.producers import models as _producers  # noqa: F401
     from shop.shops import models as _shops  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
-    from shop.catalog import bp as catalog_bp
-    from shop.producers import bp as producers_bp
-    from shop.shops import bp as shops_bp
+    from shop.catalog.views import bp as catalog_bp
+    from shop.producers.views import bp as producers_bp
+    from shop.shops.views import bp as shops_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(producers_bp, url_prefix="/producers")

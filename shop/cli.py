@@ -38,6 +38,19 @@ def check_ledger_command() -> None:
     click.echo("Stock levels agree with the ledger.")
 
 
+@click.command("release-expired")
+@with_appcontext
+def release_expired_command() -> None:
+    """Cancel unpaid orders whose stock hold has expired and release their stock."""
+    from shop.extensions import db
+    from shop.orders.services import release_expired
+
+    numbers = release_expired()
+    db.session.commit()
+    click.echo(f"Released {len(numbers)} expired order(s){': ' + ', '.join(numbers) if numbers else ''}.")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(release_expired_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(check_ledger_command)

@@ -1,7 +1,7 @@
 """Language choice: Vietnamese by default, English on request; the choice sticks in a cookie."""
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
 
 LANG_COOKIE = "lang"
@@ -9,6 +9,8 @@ LANG_COOKIE = "lang"
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and jobs
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     asked = request.args.get("lang")
     if asked in languages:
         g.lang_changed = asked

@@ -1,5 +1,4 @@
 from flask import Blueprint
 
+# Routes live in views.py, imported by create_app, so that importing a model never pulls in views.
 bp = Blueprint("catalog", __name__)
-
-from shop.catalog import views  # noqa: E402,F401  (registers the routes on bp)

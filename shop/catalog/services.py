@@ -15,8 +15,7 @@ from shop.catalog import search
 from shop.catalog.models import Certificate, Product, ProductGroup
 from shop.errors import NotFound
 from shop.extensions import db
-from shop.inventory.models import StockLevel
-from shop.inventory.services import available_subquery
+from shop.inventory.services import available_subquery, shop_availability_subquery
 from shop.places.models import Locality
 from shop.producers.models import Producer
 from shop.shops.models import Shop
@@ -196,7 +195,7 @@ def facets() -> dict:
 class ProductDetail:
     product: Product
     certificate: Certificate | None  # the valid one, if any
-    stock: list[tuple[Shop, int]]  # shops that hold the product, with units on hand
+    stock: list[tuple[Shop, int]]  # shops with units available (on hand less active holds)
 
     @property
     def sellable(self) -> bool:
@@ -220,11 +219,12 @@ def product_detail(slug: str) -> ProductDetail:
     ).first()
     if product is None:
         raise NotFound("No such product.")
+    per_shop = shop_availability_subquery()
     stock = db.session.execute(
-        select(Shop, StockLevel.on_hand)
-        .join(StockLevel, StockLevel.shop_id == Shop.id)
-        .where(StockLevel.product_id == product.id, Shop.active.is_(True))
-        .order_by(StockLevel.on_hand.desc(), Shop.name)
+        select(Shop, per_shop.c.available)
+        .join(per_shop, per_shop.c.shop_id == Shop.id)
+        .where(per_shop.c.product_id == product.id, per_shop.c.available > 0, Shop.active.is_(True))
+        .order_by(per_shop.c.available.desc(), Shop.name)
     ).all()
     return ProductDetail(product=product, certificate=product.valid_certificate(),
                          stock=[(shop, units) for shop, units in stock])

@@ -59,3 +59,35 @@ class StockMovement(db.Model):
 
     shop = relationship("Shop")
     product = relationship("Product")
+
+
+RESERVATION_STATES = ("held", "committed", "released")
+
+
+class Reservation(db.Model):
+    """Units of one order line held at one shop until payment or hand-over commits them.
+
+    A held reservation with ``expires_at`` in the past no longer counts against availability, even
+    before ``flask release-expired`` marks it released. Lines split across shops have one
+    reservation per source shop, so reservations are also the record of where a line comes from.
+    """
+
+    __tablename__ = "reservation"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        Index("ix_reservation_shop_product_state", "shop_id", "product_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_line.id"), index=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), default="held")
+    expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    shop = relationship("Shop")
+    product = relationship("Product")
+    line = relationship("OrderLine", back_populates="reservations")

@@ -7,12 +7,15 @@ transaction, so a ledger row and its level change always land (or vanish) togeth
 """
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shop.errors import InvalidInput, OutOfStock
 from shop.extensions import db
-from shop.inventory.models import MOVEMENT_REASONS, StockLevel, StockMovement
+from shop.inventory.models import MOVEMENT_REASONS, Reservation, StockLevel, StockMovement
+from shop.timeutil import utcnow
 
 MAX_QUANTITY = 100_000
 
@@ -117,13 +120,139 @@ def on_hand_by_shop(product_id: int) -> dict[int, int]:
     return {shop_id: on_hand for shop_id, on_hand in rows}
 
 
-def available_subquery():
-    """(product_id, available) summed over all shops, for listings and the "in stock" filter."""
+def active_hold_clause(now: datetime | None = None):
+    """Reservations that still count: held, and not past their expiry."""
+    now = now or utcnow()
+    return and_(Reservation.state == "held",
+                or_(Reservation.expires_at.is_(None), Reservation.expires_at > now))
+
+
+def held_subquery(now: datetime | None = None):
+    """(shop_id, product_id, held) for reservations that still count."""
     return (
-        select(StockLevel.product_id.label("product_id"), func.sum(StockLevel.on_hand).label("available"))
-        .group_by(StockLevel.product_id)
-        .subquery("availability")
+        select(Reservation.shop_id, Reservation.product_id, func.sum(Reservation.quantity).label("held"))
+        .where(active_hold_clause(now))
+        .group_by(Reservation.shop_id, Reservation.product_id)
+        .subquery("held")
     )
+
+
+def shop_availability_subquery(now: datetime | None = None):
+    """(shop_id, product_id, on_hand, available) with available = on_hand − holds that still count."""
+    held = held_subquery(now)
+    return (
+        select(
+            StockLevel.shop_id.label("shop_id"),
+            StockLevel.product_id.label("product_id"),
+            StockLevel.on_hand.label("on_hand"),
+            (StockLevel.on_hand - func.coalesce(held.c.held, 0)).label("available"),
+        )
+        .outerjoin(held, and_(held.c.shop_id == StockLevel.shop_id, held.c.product_id == StockLevel.product_id))
+        .subquery("shop_availability")
+    )
+
+
+def available_subquery(now: datetime | None = None, shop_filter=None):
+    """(product_id, available) summed over shops (all, or those matching ``shop_filter``)."""
+    per_shop = shop_availability_subquery(now)
+    stmt = select(per_shop.c.product_id.label("product_id"),
+                  func.sum(per_shop.c.available).label("available"))
+    if shop_filter is not None:
+        from shop.shops.models import Shop
+
+        stmt = stmt.join(Shop, Shop.id == per_shop.c.shop_id).where(shop_filter)
+    return stmt.group_by(per_shop.c.product_id).subquery("availability")
+
+
+def availability_matrix(product_ids, shop_ids=None) -> dict[tuple[int, int], int]:
+    """{(shop_id, product_id): available} for the given products, in one query."""
+    per_shop = shop_availability_subquery()
+    stmt = select(per_shop.c.shop_id, per_shop.c.product_id, per_shop.c.available).where(
+        per_shop.c.product_id.in_(list(product_ids)))
+    if shop_ids is not None:
+        stmt = stmt.where(per_shop.c.shop_id.in_(list(shop_ids)))
+    return {(s, p): max(0, int(a)) for s, p, a in db.session.execute(stmt)}
+
+
+def _lock_level(shop_id: int, product_id: int) -> StockLevel | None:
+    """Lock a stock level row for the rest of the transaction.
+
+    PostgreSQL: ``SELECT … FOR UPDATE``. SQLite has no row locks; a no-op UPDATE takes its
+    database write lock instead, which serialises writers just the same.
+    """
+    where = (StockLevel.shop_id == shop_id, StockLevel.product_id == product_id)
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(update(StockLevel).where(*where).values(on_hand=StockLevel.on_hand)
+                           .execution_options(synchronize_session=False))
+    level = db.session.scalars(select(StockLevel).where(*where).with_for_update()).first()
+    if level is not None:
+        db.session.refresh(level)
+    return level
+
+
+def _held_by_others(shop_id: int, product_id: int, exclude_id: int | None = None) -> int:
+    stmt = select(func.coalesce(func.sum(Reservation.quantity), 0)).where(
+        Reservation.shop_id == shop_id, Reservation.product_id == product_id, active_hold_clause())
+    if exclude_id is not None:
+        stmt = stmt.where(Reservation.id != exclude_id)
+    return int(db.session.scalar(stmt))
+
+
+def hold(order_line_id: int, shop_id: int, product_id: int, quantity: int,
+         expires_at: datetime | None) -> Reservation:
+    """Reserve units at a shop for an order line, or raise ``OutOfStock``.
+
+    The check and the hold happen under the stock row's lock, so concurrent checkouts for the
+    last units queue up here and only as many succeed as there are units. Callers holding several
+    rows must take them in a fixed order (see ``hold_many``) so that two orders never deadlock.
+    """
+    quantity = _check_quantity(quantity)
+    level = _lock_level(shop_id, product_id)
+    on_hand = level.on_hand if level else 0
+    if on_hand - _held_by_others(shop_id, product_id) < quantity:
+        raise OutOfStock("Not enough stock.", shop_id=shop_id, product_id=product_id)
+    reservation = Reservation(order_line_id=order_line_id, shop_id=shop_id, product_id=product_id,
+                              quantity=quantity, expires_at=expires_at, state="held")
+    db.session.add(reservation)
+    db.session.flush()
+    return reservation
+
+
+def hold_many(requests: list[tuple[int, int, int, int]], expires_at: datetime | None) -> list[Reservation]:
+    """Hold (order_line_id, shop_id, product_id, quantity) requests, locking rows in a fixed order."""
+    ordered = sorted(requests, key=lambda r: (r[1], r[2], r[0]))
+    return [hold(line_id, shop_id, product_id, qty, expires_at)
+            for line_id, shop_id, product_id, qty in ordered]
+
+
+def commit_reservation(reservation: Reservation, *, reference: str | None = None,
+                       user_id: int | None = None) -> None:
+    """Turn a hold into a sale: the units leave on-hand stock with a ``sale`` ledger row.
+
+    A hold that expired may have been promised to someone else since, so the units are checked
+    again under the lock; ``OutOfStock`` means the sale can no longer be honoured from this shop.
+    """
+    if reservation.state != "held":
+        return
+    level = _lock_level(reservation.shop_id, reservation.product_id)
+    on_hand = level.on_hand if level else 0
+    if on_hand - _held_by_others(reservation.shop_id, reservation.product_id, reservation.id) < reservation.quantity:
+        raise OutOfStock("Not enough stock.", shop_id=reservation.shop_id, product_id=reservation.product_id)
+    record_movement(reservation.shop_id, reservation.product_id, -reservation.quantity, "sale",
+                    reference=reference, user_id=user_id)
+    reservation.state = "committed"
+
+
+def release_reservation(reservation: Reservation, *, reference: str | None = None,
+                        user_id: int | None = None, note: str = "") -> None:
+    """Give units back: a hold simply stops counting; sold units return to the shelf (``release``)."""
+    if reservation.state == "held":
+        reservation.state = "released"
+    elif reservation.state == "committed":
+        record_movement(reservation.shop_id, reservation.product_id, reservation.quantity, "release",
+                        reference=reference, user_id=user_id, note=note)
+        reservation.state = "released"
+    db.session.flush()
 
 
 def ledger_mismatches() -> list[tuple[int, int, int, int]]:

@@ -1,0 +1,317 @@
+"""Orders: where they are born (``place_order``) and the only place their status changes.
+
+Placing an order snapshots the cart's lines at live prices, computes totals on the server,
+chooses source shops and holds their stock, all in the caller's one transaction. Nothing here
+talks to the outside world: emails and payment providers are called after the commit.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from shop.cart import services as carts
+from shop.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound, OutOfStock
+from shop.extensions import db
+from shop.inventory import services as inventory
+from shop.inventory.models import Reservation
+from shop.orders.models import Order, OrderEvent, OrderLine
+from shop.phone import normalize_vn_phone
+from shop.shops.models import Shop
+from shop.timeutil import VN_TZ, utcnow
+
+# The order life cycle (DESIGN.md). Anything not listed is refused with InvalidTransition.
+TRANSITIONS: dict[str, set[str]] = {
+    "pending_payment": {"paid", "cancelled"},
+    "placed": {"processing", "cancelled"},
+    "paid": {"processing", "cancelled", "refunded"},
+    "processing": {"shipped", "ready_for_pickup", "cancelled"},
+    "shipped": {"delivered"},
+    "ready_for_pickup": {"collected", "cancelled"},
+    "delivered": {"refunded"},
+    "collected": {"refunded"},
+    "cancelled": set(),
+    "refunded": set(),
+}
+# Entering these states turns held stock into a sale: payment, or the hand-over for COD/at-shop.
+COMMITS_STOCK = {"paid", "shipped", "collected"}
+CUSTOMER_CANCELLABLE = {"pending_payment", "placed"}
+DELIVERY_ONLY = {"shipped", "delivered"}
+PICKUP_ONLY = {"ready_for_pickup", "collected"}
+
+PAYMENT_METHODS_BY_FULFILMENT = {
+    "delivery": ("cod", "bank_transfer", "card"),
+    "pickup": ("pay_at_shop", "bank_transfer", "card"),
+}
+
+
+def card_enabled() -> bool:
+    return bool(current_app.config.get("STRIPE_SECRET_KEY"))
+
+
+def payment_methods(fulfilment: str) -> tuple[str, ...]:
+    """The payment methods offered for a fulfilment type (card only when Stripe is configured)."""
+    methods = PAYMENT_METHODS_BY_FULFILMENT.get(fulfilment, ())
+    return tuple(m for m in methods if m != "card" or card_enabled())
+
+
+@dataclass
+class Customer:
+    name: str
+    phone: str
+    email: str
+
+    def cleaned(self) -> "Customer":
+        name = (self.name or "").strip()
+        if not 2 <= len(name) <= 120:
+            raise InvalidInput(_("Please enter your name."), field="name")
+        email = (self.email or "").strip()
+        if len(email) > 200 or "@" not in email or email.startswith("@") or email.endswith("@"):
+            raise InvalidInput(_("Please enter a valid email address."), field="email")
+        try:
+            phone = normalize_vn_phone(self.phone)
+        except InvalidInput:
+            raise InvalidInput(_("Enter a Vietnamese phone number, e.g. 0912 345 678 or +84 912 345 678."),
+                               field="phone") from None
+        return Customer(name=name, phone=phone, email=email)
+
+
+@dataclass
+class Fulfilment:
+    type: str  # "delivery" or "pickup"
+    pickup_shop_id: int | None = None
+    street: str = ""
+    ward: str = ""
+    province: str = ""
+
+    def cleaned(self) -> "Fulfilment":
+        if self.type == "pickup":
+            try:
+                shop_id = int(self.pickup_shop_id)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise InvalidInput(_("Choose the shop where you will collect the order."),
+                                   field="pickup_shop_id") from None
+            return Fulfilment(type="pickup", pickup_shop_id=shop_id)
+        if self.type != "delivery":
+            raise InvalidInput(_("Choose delivery or pick-up."), field="fulfilment")
+        parts = {k: (getattr(self, k) or "").strip() for k in ("street", "ward", "province")}
+        for key, value in parts.items():
+            if not 2 <= len(value) <= 200:
+                raise InvalidInput(_("Please fill in the delivery address."), field=key)
+        return Fulfilment(type="delivery", **parts)
+
+
+def shipping_fee(fulfilment_type: str, subtotal: int) -> int:
+    if fulfilment_type != "delivery":
+        return 0
+    config = current_app.config
+    return 0 if subtotal >= config["FREE_SHIPPING_THRESHOLD"] else config["SHIPPING_FEE"]
+
+
+def candidate_shops(fulfilment: Fulfilment) -> list[Shop]:
+    """Shops that may supply an order: the chosen pick-up shop, or every shop that ships online."""
+    if fulfilment.type == "pickup":
+        shop = db.session.get(Shop, fulfilment.pickup_shop_id) if 0 < fulfilment.pickup_shop_id < 2**31 else None
+        if shop is None or not shop.active or not shop.offers_pickup:
+            raise InvalidInput(_("That shop does not offer pick-up."), field="pickup_shop_id")
+        return [shop]
+    return list(db.session.scalars(
+        select(Shop).where(Shop.active.is_(True), Shop.ships_online.is_(True)).order_by(Shop.id)
+    ))
+
+
+def pickup_shops_for(needs: dict[int, int]) -> list[Shop]:
+    """Pick-up shops that can supply every line of the cart on their own (for the checkout form)."""
+    shops = list(db.session.scalars(
+        select(Shop).where(Shop.active.is_(True), Shop.offers_pickup.is_(True)).order_by(Shop.name)))
+    if not needs:
+        return shops
+    matrix = inventory.availability_matrix(needs.keys(), [s.id for s in shops])
+    return [s for s in shops if all(matrix.get((s.id, p), 0) >= q for p, q in needs.items())]
+
+
+def plan_sources(needs: dict[int, int], shops: list[Shop], names: dict[int, str],
+                 allow_split: bool) -> list[tuple[int, int, int]]:
+    """Choose (product_id, shop_id, quantity) sources for ``needs`` from ``shops``.
+
+    One shop that can supply everything is preferred (the one with most of it on the shelf);
+    otherwise, for delivery, lines are split across shops, largest stock first, rather than
+    refusing a sale the province can fill. This is a plan: the holds re-check under lock.
+    """
+    shop_ids = [s.id for s in shops]
+    matrix = inventory.availability_matrix(needs.keys(), shop_ids)
+    whole = [s for s in shop_ids if all(matrix.get((s, p), 0) >= q for p, q in needs.items())]
+    if whole:
+        best = max(whole, key=lambda s: (sum(matrix.get((s, p), 0) for p in needs), -s))
+        return [(p, best, q) for p, q in needs.items()]
+    if not allow_split:
+        short = next(p for p, q in needs.items() if not any(matrix.get((s, p), 0) >= q for s in shop_ids))
+        raise OutOfStock(_("%(name)s is not available in the quantity you asked for at this shop.",
+                           name=names[short]), product_id=short)
+    plan = []
+    for product_id, quantity in needs.items():
+        remaining = quantity
+        for shop_id in sorted(shop_ids, key=lambda s: (-matrix.get((s, product_id), 0), s)):
+            take = min(remaining, matrix.get((shop_id, product_id), 0))
+            if take > 0:
+                plan.append((product_id, shop_id, take))
+                remaining -= take
+            if remaining == 0:
+                break
+        if remaining:
+            raise OutOfStock(_("Sorry, %(name)s has just sold out or has fewer units left than you asked for.",
+                               name=names[product_id]), product_id=product_id)
+    return plan
+
+
+def _hold_expiry(method: str, now: datetime) -> datetime | None:
+    minutes = {"card": current_app.config["CARD_HOLD_MINUTES"],
+               "bank_transfer": current_app.config["BANK_TRANSFER_HOLD_MINUTES"]}.get(method)
+    return now + timedelta(minutes=minutes) if minutes else None
+
+
+def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilment,
+                payment_method: str, *, actor: str = "customer", user_id: int | None = None) -> Order:
+    """Turn a cart into an order with its stock held. The caller commits.
+
+    Raises ``InvalidInput`` (bad details, empty or unsellable cart), ``OutOfStock``.
+    """
+    customer = customer.cleaned()
+    fulfilment = fulfilment.cleaned()
+    if payment_method not in payment_methods(fulfilment.type):
+        raise InvalidInput(_("That payment method is not available for this order."), field="payment_method")
+    cart = carts.find_cart(cart_token)
+    cart_view = carts.view(cart)
+    if not cart_view.lines:
+        raise InvalidInput(_("Your cart is empty."))
+    for line in cart_view.lines:
+        if "price_changed" in line.problems:
+            raise InvalidInput(_("The price of %(name)s has changed. Please review your cart.", name=line.product.name),
+                               problem="price_changed", product_id=line.product.id)
+        if "not_for_sale" in line.problems:
+            raise InvalidInput(_("%(name)s is not on sale at the moment. Please remove it from your cart.",
+                                 name=line.product.name), problem="not_for_sale", product_id=line.product.id)
+        if not line.ok:
+            raise OutOfStock(_("Sorry, %(name)s has just sold out or has fewer units left than you asked for.",
+                               name=line.product.name), product_id=line.product.id)
+
+    now = utcnow()
+    subtotal = cart_view.subtotal
+    fee = shipping_fee(fulfilment.type, subtotal)
+    status = "placed" if payment_method in ("cod", "pay_at_shop") else "pending_payment"
+    order = Order(
+        access_token=secrets.token_urlsafe(24), status=status,
+        customer_name=customer.name, email=customer.email, phone=customer.phone,
+        fulfilment=fulfilment.type, pickup_shop_id=fulfilment.pickup_shop_id,
+        address_street=fulfilment.street, address_ward=fulfilment.ward, address_province=fulfilment.province,
+        payment_method=payment_method, subtotal=subtotal, shipping_fee=fee, total=subtotal + fee,
+        hold_expires_at=_hold_expiry(payment_method, now), user_id=user_id,
+    )
+    for line in cart_view.lines:
+        order.lines.append(OrderLine(
+            product_id=line.product.id, product_name=line.product.name, product_slug=line.product.slug,
+            unit=line.product.unit, unit_price=line.unit_price, stars=line.stars, quantity=line.quantity,
+            line_total=line.line_total,
+        ))
+    db.session.add(order)
+    db.session.flush()
+    order.number = f"OC-{now.astimezone(VN_TZ).year}-{order.id:06d}"
+
+    needs = {line.product_id: line.quantity for line in order.lines}
+    names = {line.product_id: line.product_name for line in order.lines}
+    shops = candidate_shops(fulfilment)
+    plan = plan_sources(needs, shops, names, allow_split=fulfilment.type == "delivery")
+    line_ids = {line.product_id: line.id for line in order.lines}
+    inventory.hold_many([(line_ids[p], s, p, q) for p, s, q in plan], order.hold_expires_at)
+
+    _record(order, None, status, actor, "")
+    if cart is not None:
+        db.session.delete(cart)
+    db.session.flush()
+    return order
+
+
+def _record(order: Order, from_status: str | None, to_status: str, actor: str, note: str) -> None:
+    order.events.append(OrderEvent(from_status=from_status, to_status=to_status, actor=actor, note=note))
+
+
+def _reservations(order: Order) -> list[Reservation]:
+    return [r for line in order.lines for r in line.reservations]
+
+
+def transition(order: Order, to_status: str, *, actor: str = "system", note: str = "",
+               user_id: int | None = None) -> Order:
+    """Move an order to ``to_status`` if the life cycle allows it, with its stock side effects."""
+    if to_status not in TRANSITIONS.get(order.status, set()):
+        raise InvalidTransition(
+            _("An order that is %(status)s cannot become %(to)s.", status=order.status, to=to_status))
+    if to_status in DELIVERY_ONLY and order.fulfilment != "delivery":
+        raise InvalidTransition(_("Only delivery orders can be shipped."))
+    if to_status in PICKUP_ONLY and order.fulfilment != "pickup":
+        raise InvalidTransition(_("Only pick-up orders can be collected at a shop."))
+    if to_status in COMMITS_STOCK:
+        for reservation in _reservations(order):
+            inventory.commit_reservation(reservation, reference=order.number, user_id=user_id)
+    if to_status == "cancelled":
+        for reservation in _reservations(order):
+            inventory.release_reservation(reservation, reference=order.number, user_id=user_id,
+                                          note=note or "order cancelled")
+    from_status = order.status
+    order.status = to_status
+    _record(order, from_status, to_status, actor, note)
+    db.session.flush()
+    return order
+
+
+def cancel_by_customer(order: Order) -> Order:
+    if order.status not in CUSTOMER_CANCELLABLE:
+        raise NotAllowed(_("This order is already being prepared and can no longer be cancelled online. "
+                           "Please call the shop."))
+    return transition(order, "cancelled", actor="customer", note="cancelled by the customer")
+
+
+def confirm_bank_transfer(order: Order, *, actor: str, user_id: int | None = None) -> Order:
+    """Staff saw the money arrive: the order is paid and its stock sold."""
+    if order.payment_method != "bank_transfer":
+        raise InvalidTransition(_("This order is not paid by bank transfer."))
+    return transition(order, "paid", actor=actor, note="bank transfer received", user_id=user_id)
+
+
+def release_expired(now: datetime | None = None) -> list[str]:
+    """Cancel unpaid orders whose hold has expired, releasing their stock. Returns their numbers."""
+    now = now or utcnow()
+    orders = db.session.scalars(
+        select(Order).where(Order.status == "pending_payment", Order.hold_expires_at <= now)
+        .options(selectinload(Order.lines).selectinload(OrderLine.reservations))
+        .with_for_update(skip_locked=True)
+    ).all()
+    for order in orders:
+        transition(order, "cancelled", note="payment not received in time; stock released")
+    return [o.number for o in orders]
+
+
+def find_order(number: str | None, token: str | None) -> Order:
+    """An order for a customer who holds its private token; otherwise NotFound (never a hint)."""
+    if not number or not token or len(number) > 20 or len(token) > 64:
+        raise NotFound(_("We could not find that order."))
+    order = db.session.scalars(
+        select(Order).where(Order.number == number)
+        .options(selectinload(Order.lines).selectinload(OrderLine.reservations).selectinload(Reservation.shop),
+                 selectinload(Order.events))
+    ).first()
+    if order is None or not secrets.compare_digest(order.access_token, token):
+        raise NotFound(_("We could not find that order."))
+    return order
+
+
+def get_by_number(number: str) -> Order:
+    order = db.session.scalars(select(Order).where(Order.number == number)).first()
+    if order is None:
+        raise NotFound(_("We could not find that order."))
+    return order
+

@@ -1,0 +1,79 @@
+"""No oversell: many customers check out the last units at the same moment (PostgreSQL)."""
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from config import TestingConfig
+from shop import create_app
+from shop.cart import services as carts
+from shop.errors import OutOfStock
+from shop.extensions import db
+from shop.inventory import services as inventory
+from shop.inventory.models import Reservation
+from shop.orders import services as orders
+from shop.orders.models import Order
+
+BUYERS = 40
+UNITS = 10
+
+
+@pytest.mark.postgres
+def test_forty_simultaneous_checkouts_for_ten_units_sell_exactly_ten(app, make_product, make_shop):
+    product = make_product("Miến dong Tài Hoan", stars=5, price=110_000)
+    shop = make_shop(ships_online=True)
+    inventory.receive(shop.id, product.id, UNITS)
+    tokens = []
+    for _ in range(BUYERS):
+        cart = carts.get_or_create_cart(None)
+        carts.set_quantity(cart, product.id, 1)
+        tokens.append(cart.token)
+    db.session.commit()
+    product_id, shop_id = product.id, shop.id
+
+    # A second app on the same database with a pool big enough for every buyer at once.
+    racing = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": BUYERS, "max_overflow": 0})
+    start = threading.Barrier(BUYERS, timeout=30)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def buy(token: str) -> None:
+        with racing.app_context():
+            customer = orders.Customer(name="Khách du lịch", phone="0912345678", email="guest@example.vn")
+            fulfilment = orders.Fulfilment(type="delivery", street="1 Phố Cũ", ward="Phường Nam Mẫu",
+                                           province="Thái Nguyên")
+            db.session.execute(select(1))  # open the connection before the race starts
+            start.wait()
+            try:
+                orders.place_order(token, customer, fulfilment, "cod")
+                db.session.commit()
+                result = "sold"
+            except OutOfStock:
+                db.session.rollback()
+                result = "out_of_stock"
+            except Exception as exc:  # noqa: BLE001 - any other outcome fails the test below
+                db.session.rollback()
+                result = f"error: {exc!r}"
+            finally:
+                db.session.remove()
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=buy, args=(t,)) for t in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with racing.app_context():
+        db.engine.dispose()
+
+    assert sorted(set(outcomes)) == ["out_of_stock", "sold"], outcomes
+    assert outcomes.count("sold") == UNITS and outcomes.count("out_of_stock") == BUYERS - UNITS
+    db.session.expire_all()
+    held = db.session.scalar(select(func.sum(Reservation.quantity)).where(
+        Reservation.product_id == product_id, Reservation.state == "held"))
+    assert held == UNITS
+    assert db.session.scalar(select(func.count(Order.id))) == UNITS
+    assert inventory.availability_matrix([product_id], [shop_id])[(shop_id, product_id)] == 0
+    assert inventory.ledger_mismatches() == []
