@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
+from flask import g, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 from config import TestingConfig
@@ -93,8 +95,23 @@ def _app_context(app):
         _wipe(app)
 
 
+class IsolatedClient(FlaskClient):
+    """Each request sees a fresh ``g``, as it would in production.
+
+    Tests keep one app context open (so they can use ``db.session``); Flask reuses it for the
+    client's requests, which would otherwise carry ``g`` (the chosen locale, cached lookups) from
+    one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

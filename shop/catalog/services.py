@@ -175,7 +175,7 @@ def browse(filters: CatalogFilters, per_page: int = 24) -> CatalogPage:
 
 def featured(limit: int = 8) -> list[CatalogItem]:
     """Four- and five-star products with stock, best first, for the home page."""
-    page = browse(CatalogFilters(stars=[4, 5], sort="stars"), per_page=limit)
+    page = browse(CatalogFilters(stars=[4, 5], in_stock=True, sort="stars"), per_page=limit)
     return page.items
 
 

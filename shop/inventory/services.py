@@ -138,7 +138,9 @@ def held_subquery(now: datetime | None = None):
 
 
 def shop_availability_subquery(now: datetime | None = None):
-    """(shop_id, product_id, on_hand, available) with available = on_hand − holds that still count."""
+    """(shop_id, product_id, on_hand, available) at active shops; available = on_hand − live holds."""
+    from shop.shops.models import Shop
+
     held = held_subquery(now)
     return (
         select(
@@ -147,6 +149,7 @@ def shop_availability_subquery(now: datetime | None = None):
             StockLevel.on_hand.label("on_hand"),
             (StockLevel.on_hand - func.coalesce(held.c.held, 0)).label("available"),
         )
+        .join(Shop, and_(Shop.id == StockLevel.shop_id, Shop.active.is_(True)))
         .outerjoin(held, and_(held.c.shop_id == StockLevel.shop_id, held.c.product_id == StockLevel.product_id))
         .subquery("shop_availability")
     )

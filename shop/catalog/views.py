@@ -1,0 +1,100 @@
+"""Public catalogue pages: home, the product list with filters, and the product page.
+
+Views only read: they parse the query string, call the catalogue services and render.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, render_template, request
+from flask_babel import gettext as _
+
+from shop.catalog import bp
+from shop.catalog.models import Certificate
+from shop.catalog.services import SORTS, ProductDetail, browse, facets, featured, parse_filters, product_detail
+from shop.errors import NotFound
+from shop.producers.services import spotlight
+from shop.shops.services import public_shops
+from shop.timeutil import today_vn
+
+HOME_FEATURED = 8
+HOME_PRODUCERS = 3
+HOME_SHOPS = 6
+# Below this many units in all shops together a product is shown as "running low".
+LOW_STOCK = 5
+# A valid certificate this close to its end gets a quiet "valid until" note, nothing more.
+EXPIRY_NOTE_DAYS = 60
+
+
+@bp.get("/")
+def home():
+    return render_template(
+        "catalog/home.html",
+        featured=featured(limit=HOME_FEATURED),
+        producers=spotlight(HOME_PRODUCERS),
+        shops=public_shops(limit=HOME_SHOPS),
+    )
+
+
+@bp.get("/products")
+def index():
+    filters = parse_filters(request.args)
+    page = browse(filters, per_page=current_app.config["CATALOG_PER_PAGE"])
+    return render_template("catalog/index.html", filters=filters, page=page, facets=facets(), sorts=SORTS,
+                           search_q=filters.q)
+
+
+def certificate_state(cert: Certificate, today) -> str:
+    """How the public page describes a certificate: valid, expired, pending, revoked, superseded."""
+    if cert.status == "revoked":
+        return "revoked"
+    if cert.status == "superseded":
+        return "superseded"
+    if cert.is_valid(today):
+        return "valid"
+    return "expired" if cert.is_expired(today) else "pending"
+
+
+@dataclass
+class Lapse:
+    """Why a product that is still reachable (old links, QR stamps) is not on sale."""
+
+    reason: str  # "revoked", "expired" or "uncertified"
+    certificate: Certificate | None
+
+
+def lapse_of(detail: ProductDetail, today) -> Lapse | None:
+    """None while the product can be sold; otherwise the reason, read from its latest certificate."""
+    if detail.sellable:
+        return None
+    latest = detail.product.latest_certificate
+    if latest is not None and latest.status == "revoked":
+        return Lapse("revoked", latest)
+    if latest is not None and latest.status == "active" and latest.is_expired(today):
+        return Lapse("expired", latest)
+    return Lapse("uncertified", latest)
+
+
+@bp.get("/products/<slug>")
+def product(slug: str):
+    try:
+        detail = product_detail(slug)
+    except NotFound:
+        raise NotFound(_("We could not find that product.")) from None
+    today = today_vn()
+    states = {cert.id: certificate_state(cert, today) for cert in detail.product.certificates}
+    outlets = [(shop, units) for shop, units in detail.stock if units > 0 and shop.kind == "shop"]
+    warehouse_units = sum(units for shop, units in detail.stock if units > 0 and shop.kind != "shop")
+    cert = detail.certificate
+    expiring_soon = cert is not None and cert.days_to_expiry(today) <= EXPIRY_NOTE_DAYS
+    return render_template(
+        "catalog/product.html",
+        detail=detail,
+        product=detail.product,
+        lapse=lapse_of(detail, today),
+        states=states,
+        outlets=outlets,
+        warehouse_units=warehouse_units,
+        expiring_soon=expiring_soon,
+        low_stock=LOW_STOCK,
+    )

@@ -1,0 +1,12 @@
+"""The public list of OCOP outlets, with addresses, opening hours and map links."""
+from __future__ import annotations
+
+from flask import render_template
+
+from shop.shops import bp
+from shop.shops.services import public_shops
+
+
+@bp.get("", strict_slashes=False)
+def index():
+    return render_template("shops/index.html", shops=public_shops())
