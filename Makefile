@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install translations run test test-postgres db-upgrade seed clean
+.PHONY: install translations run test test-postgres db-upgrade seed bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ test: translations
 ## The same suite against the local PostgreSQL.
 test-postgres:
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(MAKE) test
+
+## Latency and SQL statements per page on a large generated catalogue (see scripts/bench.py).
+bench: translations
+	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

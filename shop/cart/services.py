@@ -92,8 +92,8 @@ def set_quantity(cart: Cart, product_id, quantity) -> CartItem | None:
         item = CartItem(product=product, quantity=quantity, price_seen=product.price)
         cart.items.append(item)
     else:
+        # price_seen stays: a changed price must still be accepted explicitly (accept_prices).
         item.quantity = quantity
-        item.price_seen = product.price
     db.session.flush()
     return item
 

@@ -200,6 +200,9 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
             raise OutOfStock(_("Sorry, %(name)s has just sold out or has fewer units left than you asked for.",
                                name=line.product.name), product_id=line.product.id)
 
+    # Check the pick-up shop before the order row is written: an unknown id must be an
+    # InvalidInput, not a foreign-key (or integer range) error from the INSERT.
+    shops = candidate_shops(fulfilment)
     now = utcnow()
     subtotal = cart_view.subtotal
     fee = shipping_fee(fulfilment.type, subtotal)
@@ -224,10 +227,15 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
 
     needs = {line.product_id: line.quantity for line in order.lines}
     names = {line.product_id: line.product_name for line in order.lines}
-    shops = candidate_shops(fulfilment)
     plan = plan_sources(needs, shops, names, allow_split=fulfilment.type == "delivery")
     line_ids = {line.product_id: line.id for line in order.lines}
-    inventory.hold_many([(line_ids[p], s, p, q) for p, s, q in plan], order.hold_expires_at)
+    try:
+        inventory.hold_many([(line_ids[p], s, p, q) for p, s, q in plan], order.hold_expires_at)
+    except OutOfStock as exc:
+        # Someone else took the units between the plan and the lock.
+        product_id = exc.details.get("product_id")
+        raise OutOfStock(_("Sorry, %(name)s has just sold out or has fewer units left than you asked for.",
+                           name=names.get(product_id, "")), product_id=product_id) from None
 
     _record(order, None, status, actor, "")
     if cart is not None:

@@ -1,0 +1,137 @@
+"""Messages to customers about their orders, and the labels shared with the order pages.
+
+Called by views after the commit: an order exists whether or not the email goes out
+(``send_mail`` logs failures instead of raising). Text follows the customer's page language.
+"""
+from __future__ import annotations
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+
+from shop.mail import send_mail
+from shop.money import format_vnd
+from shop.orders.models import Order
+from shop.template_helpers import format_date
+
+# ---- labels for stored codes (also template globals, see shop/orders/views.py) ---------------
+
+
+def status_label(status: str | None) -> str:
+    return {
+        "pending_payment": _("Awaiting payment"),
+        "placed": _("Placed"),
+        "paid": _("Paid"),
+        "processing": _("Being prepared"),
+        "shipped": _("Shipped"),
+        "delivered": _("Delivered"),
+        "ready_for_pickup": _("Ready for pick-up"),
+        "collected": _("Collected"),
+        "cancelled": _("Cancelled"),
+        "refunded": _("Refunded"),
+    }.get(status or "", status or "")
+
+
+def payment_method_label(method: str | None) -> str:
+    return {
+        "cod": _("Cash on delivery"),
+        "bank_transfer": _("Bank transfer (VietQR)"),
+        "pay_at_shop": _("Pay at the shop"),
+        "card": _("Bank card"),
+    }.get(method or "", method or "")
+
+
+def fulfilment_label(fulfilment: str | None) -> str:
+    return {"delivery": _("Home delivery"), "pickup": _("Pick up at a shop")}.get(fulfilment or "", fulfilment or "")
+
+
+def event_note_label(note: str | None) -> str:
+    """Services write their notes in English; show the ones we know in the page language."""
+    return {
+        "cancelled by the customer": _("cancelled by the customer"),
+        "order cancelled": _("order cancelled"),
+        "bank transfer received": _("bank transfer received"),
+        "payment not received in time; stock released": _("payment not received in time; the order was cancelled"),
+    }.get(note or "", note or "")
+
+
+# ---- the confirmation email -----------------------------------------------------------------
+
+
+def order_url(order: Order) -> str:
+    return url_for("orders.detail", number=order.number, token=order.access_token, _external=True)
+
+
+def payment_instructions(order: Order) -> list[str]:
+    amount = format_vnd(order.total)
+    config = current_app.config
+    if order.payment_method == "cod":
+        return [_("Please pay %(amount)s in cash to the courier when the parcel arrives.", amount=amount)]
+    if order.payment_method == "pay_at_shop":
+        return [_("Please pay %(amount)s at the shop when you collect your order. "
+                  "We will let you know when it is ready.", amount=amount)]
+    if order.payment_method == "bank_transfer":
+        lines = [
+            _("Please transfer %(amount)s to:", amount=amount),
+            "  " + _("Bank: %(bank)s", bank=config["BANK_NAME"]),
+            "  " + _("Account number: %(account)s", account=config["BANK_ACCOUNT"]),
+            "  " + _("Account holder: %(holder)s", holder=config["BANK_ACCOUNT_NAME"]),
+            "  " + _("Transfer description: %(reference)s", reference=order.number),
+        ]
+        if order.hold_expires_at:
+            lines.append(_("Please pay before %(time)s, or the order is cancelled.",
+                           time=format_date(order.hold_expires_at)))
+        lines.append(_("Your order page shows a VietQR code that your banking app can scan."))
+        return lines
+    if order.payment_method == "card":
+        return [_("Please complete the card payment on your order page.")]
+    return []
+
+
+def confirmation_text(order: Order) -> tuple[str, str]:
+    """(subject, body) of the order confirmation, in the current language."""
+    config = current_app.config
+    subject = _("Your order %(number)s at %(shop)s", number=order.number, shop=config["SHOP_NAME"])
+    out = [
+        _("Hello %(name)s,", name=order.customer_name),
+        "",
+        _("Thank you for your order at %(shop)s.", shop=config["SHOP_NAME"]),
+        "",
+        _("Order number: %(number)s", number=order.number),
+        _("Placed on: %(date)s", date=format_date(order.created_at)),
+        _("Status: %(status)s", status=status_label(order.status)),
+        "",
+        _("Items:"),
+    ]
+    for line in order.lines:
+        unit = f" ({line.unit})" if line.unit else ""
+        out.append(f"- {line.product_name}{unit}: {line.quantity} × {format_vnd(line.unit_price)}"
+                   f" = {format_vnd(line.line_total)}")
+    out += [
+        "",
+        _("Subtotal: %(amount)s", amount=format_vnd(order.subtotal)),
+        _("Shipping: %(amount)s", amount=format_vnd(order.shipping_fee) if order.shipping_fee else _("free")),
+        _("Total: %(amount)s", amount=format_vnd(order.total)),
+        "",
+    ]
+    if order.fulfilment == "pickup" and order.pickup_shop is not None:
+        shop = order.pickup_shop
+        out.append(_("Pick up at: %(shop)s, %(address)s", shop=shop.name, address=shop.address))
+        if shop.opening_hours:
+            out.append(_("Opening hours: %(hours)s", hours=shop.opening_hours.replace("\n", "; ")))
+    else:
+        out.append(_("Delivery to: %(address)s", address=order.address))
+    out += ["", _("Payment: %(method)s", method=payment_method_label(order.payment_method))]
+    out += payment_instructions(order)
+    out += [
+        "",
+        _("Follow your order (keep this link to yourself: anyone with it can see and cancel the order):"),
+        order_url(order),
+        "",
+        config["SHOP_NAME"],
+    ]
+    return subject, "\n".join(out) + "\n"
+
+
+def send_order_confirmation(order: Order) -> None:
+    subject, body = confirmation_text(order)
+    send_mail(order.email, subject, body)

@@ -1,0 +1,167 @@
+"""Checkout and the customer's private order page.
+
+Checkout reads the form, calls ``place_order`` once, commits, then (and only then) sends the
+confirmation email. Totals, shops, payment methods and stock are the service's business: nothing
+the browser sends about prices is read.
+"""
+from __future__ import annotations
+
+from flask import current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from shop import vietqr
+from shop.cart import services as carts
+from shop.cart.views import clear_cart_cookie, current_cart_token
+from shop.errors import DomainError, OutOfStock
+from shop.extensions import db
+from shop.orders import bp
+from shop.orders import services as orders
+from shop.orders.forms import CheckoutForm, choice
+from shop.orders.notifications import (event_note_label, fulfilment_label, payment_method_label,
+                                       send_order_confirmation, status_label)
+
+# Labels for stored codes, shared with the confirmation email.
+for _label in (status_label, payment_method_label, fulfilment_label, event_note_label):
+    bp.add_app_template_global(_label)
+
+FIELD_ORDER = ("name", "phone", "email", "fulfilment", "street", "ward", "province",
+               "pickup_shop_id", "payment_method")
+
+
+def _all_payment_methods() -> list[str]:
+    """Every method offered for some fulfilment, in a stable order (card only when enabled)."""
+    methods: list[str] = []
+    for fulfilment in ("delivery", "pickup"):
+        for method in orders.payment_methods(fulfilment):
+            if method not in methods:
+                methods.append(method)
+    return methods
+
+
+def _checkout_context(form: CheckoutForm, cart_view):
+    needs = {line.product.id: line.quantity for line in cart_view.lines}
+    pickup_shops = orders.pickup_shops_for(needs)
+    form.pickup_shop_id.choices = [choice("", _("Choose a shop"))] + [choice(str(s.id), s.name) for s in pickup_shops]
+    methods = _all_payment_methods()
+    form.payment_method.choices = [choice(m, payment_method_label(m)) for m in methods]
+    methods_for = {f: orders.payment_methods(f) for f in ("delivery", "pickup")}
+    subtotal = cart_view.subtotal
+    delivery_fee = orders.shipping_fee("delivery", subtotal)
+    return {
+        "form": form,
+        "cart_view": cart_view,
+        "pickup_shops": pickup_shops,
+        "payment_methods": methods,
+        "method_fulfilments": {m: [f for f, allowed in methods_for.items() if m in allowed] for m in methods},
+        "subtotal": subtotal,
+        "delivery_fee": delivery_fee,
+        "delivery_total": subtotal + delivery_fee,
+        "pickup_total": subtotal + orders.shipping_fee("pickup", subtotal),
+        "free_shipping_threshold": current_app.config["FREE_SHIPPING_THRESHOLD"],
+    }
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+def checkout():
+    token = current_cart_token()
+    cart_view = carts.view(carts.find_cart(token))
+    if not cart_view.lines:
+        flash(_("Your cart is empty."), "error")
+        return redirect(url_for("cart.index"))
+    if request.method == "GET" and not cart_view.ok:
+        flash(_("Please review the warnings in your cart before checking out."), "error")
+        return redirect(url_for("cart.index"))
+
+    form = CheckoutForm()
+    form_error = None
+    status = 200
+    if request.method == "POST":
+        customer = orders.Customer(name=form.clipped("name"), phone=form.clipped("phone"),
+                                   email=form.clipped("email"))
+        fulfilment = orders.Fulfilment(type=form.clipped("fulfilment"), pickup_shop_id=form.clipped("pickup_shop_id"),
+                                       street=form.clipped("street"), ward=form.clipped("ward"),
+                                       province=form.clipped("province"))
+        try:
+            order = orders.place_order(token, customer, fulfilment, form.clipped("payment_method"))
+            number, access_token = order.number, order.access_token
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            status = 409 if isinstance(exc, OutOfStock) else 400
+            field = exc.details.get("field")
+            if field in FIELD_ORDER:
+                form[field].errors = [exc.message]
+            else:
+                form_error = exc.message
+            # The rollback expired what we had read; show the cart as it is now.
+            cart_view = carts.view(carts.find_cart(token))
+            if not cart_view.lines:
+                flash(exc.message, "error")
+                return redirect(url_for("cart.index"))
+        else:
+            try:
+                send_order_confirmation(order)
+            except Exception:  # noqa: BLE001 - the order is placed; a mail problem must not hide that
+                current_app.logger.exception("Could not send the confirmation for order %s", number)
+            flash(_("Thank you — your order has been placed. We have emailed you a confirmation "
+                    "with a link to this page."), "success")
+            if order.payment_method == "card":
+                from shop.payments import views as card_payments  # on to Stripe Checkout
+
+                return clear_cart_cookie(card_payments.card_checkout_redirect(order))
+            response = redirect(url_for("orders.detail", number=number, token=access_token))
+            return clear_cart_cookie(response)
+    elif not form.payment_method.data:
+        form.payment_method.data = (orders.payment_methods(form.fulfilment.data or "delivery") or ("",))[0]
+
+    context = _checkout_context(form, cart_view)
+    field_errors = {name: form[name].errors for name in FIELD_ORDER if form[name].errors}
+    return render_template("orders/checkout.html", form_error=form_error, field_errors=field_errors,
+                           **context), status
+
+
+def _private(response):
+    """The order page is reached by a secret link: keep it out of caches, indexes and referrers."""
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/<number>")
+def detail(number: str):
+    token = request.args.get("token")
+    order = orders.find_order(number, token)  # NotFound → the friendly 404 page
+    bank = None
+    if order.payment_method == "bank_transfer" and order.status == "pending_payment":
+        config = current_app.config
+        bank = {"name": config["BANK_NAME"], "account": config["BANK_ACCOUNT"],
+                "holder": config["BANK_ACCOUNT_NAME"], "reference": order.number, "amount": order.total,
+                "qr": None}
+        try:
+            bank["qr"] = vietqr.qr_svg(vietqr.payload(config["BANK_BIN"], config["BANK_ACCOUNT"],
+                                                      order.total, order.number))
+        except ValueError:
+            current_app.logger.exception("VietQR settings are wrong (BANK_BIN / BANK_ACCOUNT)")
+    response = make_response(render_template(
+        "orders/detail.html", order=order, token=token, bank=bank,
+        cancellable=order.status in orders.CUSTOMER_CANCELLABLE,
+    ))
+    return _private(response)
+
+
+@bp.post("/<number>/cancel")
+def cancel(number: str):
+    token = request.form.get("token")
+    order = orders.find_order(number, token)
+    try:
+        orders.cancel_by_customer(order)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("Your order has been cancelled."), "success")
+        if order.payment_method == "bank_transfer":
+            flash(_("If you have already made the transfer, please contact us and we will refund it."), "info")
+    return _private(redirect(url_for("orders.detail", number=number, token=token)))
