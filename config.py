@@ -49,9 +49,21 @@ class Config:
     SHIPPING_FEE = _int("SHIPPING_FEE", 30_000)
     FREE_SHIPPING_THRESHOLD = _int("FREE_SHIPPING_THRESHOLD", 500_000)
     MAX_LINE_QUANTITY = _int("MAX_LINE_QUANTITY", 50)
-    CARD_HOLD_MINUTES = _int("CARD_HOLD_MINUTES", 15)
+    # A card order's stock hold and its Stripe Checkout Session expire at the same instant, and
+    # Stripe refuses sessions that expire sooner than 30 minutes after creation: hence 30, not 15.
+    # (shop/payments tops the hold up to 31 minutes from the moment the session is created.)
+    CARD_HOLD_MINUTES = _int("CARD_HOLD_MINUTES", 30)
+    # Once a customer has completed Checkout with a delayed payment method, the stock stays held this
+    # long while Stripe waits for the money (checkout.session.async_payment_succeeded / _failed).
+    CARD_ASYNC_HOLD_MINUTES = _int("CARD_ASYNC_HOLD_MINUTES", 3 * 24 * 60)
     BANK_TRANSFER_HOLD_MINUTES = _int("BANK_TRANSFER_HOLD_MINUTES", 24 * 60)
     CART_COOKIE_NAME = "cart"
+    CARD_RELEASE_GRACE_MINUTES = _int("CARD_RELEASE_GRACE_MINUTES", 10)
+
+    # Card payments (Stripe Checkout). Without STRIPE_SECRET_KEY the card option is hidden.
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 
     # Bank account shown (with a VietQR code) for bank-transfer orders. Demo values by default.
     BANK_BIN = os.environ.get("BANK_BIN", "970418")
@@ -71,6 +83,18 @@ class Config:
     RATELIMIT_DEFAULT = os.environ.get("RATELIMIT_DEFAULT", "")
     RATELIMIT_HEADERS_ENABLED = True
 
+    # JSON API (shop/api): browser origins of partners allowed by CORS (comma-separated, exact
+    # origins such as https://app.example.vn; empty = none), and per-client rate limits.
+    API_CORS_ORIGINS = tuple(
+        origin.strip().rstrip("/") for origin in os.environ.get("API_CORS_ORIGINS", "").split(",") if origin.strip()
+    )
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120/minute")
+    API_ORDER_RATE_LIMIT = os.environ.get("API_ORDER_RATE_LIMIT", "10/minute")
+
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
+    # (needed for correct https links in emails and Stripe return URLs behind a load balancer).
+    PROXY_COUNT = _int("PROXY_COUNT", 0)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -89,6 +113,8 @@ class TestingConfig(Config):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
+    # Tests switch Stripe on themselves (against a local stand-in), never from the environment.
+    STRIPE_SECRET_KEY = STRIPE_PUBLISHABLE_KEY = STRIPE_WEBHOOK_SECRET = ""
     RATELIMIT_ENABLED = False
     SERVER_NAME = None
 
@@ -100,6 +126,9 @@ class ProductionConfig(Config):
     @classmethod
     def validate(cls) -> None:
         missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        if os.environ.get("STRIPE_SECRET_KEY") and not os.environ.get("STRIPE_WEBHOOK_SECRET"):
+            # Card orders would take money but never be marked paid: only the webhook confirms them.
+            missing.append("STRIPE_WEBHOOK_SECRET")
         if missing:
             raise RuntimeError(
                 "Production configuration needs these environment variables: " + ", ".join(missing)

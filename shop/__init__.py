@@ -1,7 +1,6 @@
 """OCOP Shop: the application factory."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flask import Flask, send_from_directory
@@ -24,6 +23,11 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(config_class)
     app.config.update(overrides)
     _prepare_sqlite(app)
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     register_extensions(app)
     register_models()
@@ -75,19 +79,32 @@ def register_models() -> None:
     from shop.catalog import search as _search  # noqa: F401  (keeps search columns in step)
     from shop.inventory import models as _inventory  # noqa: F401
     from shop.orders import models as _orders  # noqa: F401
+    from shop.payments import models as _payments  # noqa: F401
     from shop.places import models as _places  # noqa: F401
     from shop.producers import models as _producers  # noqa: F401
     from shop.shops import models as _shops  # noqa: F401
 
 
 def register_blueprints(app: Flask) -> None:
+    from shop.api.views import bp as api_bp
+    from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
+    from shop.orders.views import bp as orders_bp
+    from shop.payments.views import bp as payments_bp
     from shop.producers.views import bp as producers_bp
     from shop.shops.views import bp as shops_bp
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(producers_bp, url_prefix="/producers")
     app.register_blueprint(shops_bp, url_prefix="/shops")
+    app.register_blueprint(cart_bp, url_prefix="/cart")
+    app.register_blueprint(orders_bp, url_prefix="/orders")
+    app.register_blueprint(payments_bp, url_prefix="/payments")
+    # The JSON API (/api/v1) authenticates nothing by cookie, so it has no CSRF to protect against.
+    from shop.extensions import csrf
+
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
 
     @app.get("/media/<path:filename>")
     def media(filename: str):
@@ -95,10 +112,21 @@ def register_blueprints(app: Flask) -> None:
         return send_from_directory(app.config["UPLOAD_FOLDER"], filename, max_age=7 * 24 * 3600)
 
 
+def _refuse_nul_bytes():
+    """NUL never belongs in a URL path or a form, and PostgreSQL refuses it in text: stop it here."""
+    from flask import abort, request
+
+    if "\x00" in request.path:
+        abort(404)
+    if request.method == "POST" and request.form and any("\x00" in v for v in request.form.values()):
+        abort(400)
+
+
 def register_template_helpers(app: Flask) -> None:
     from shop import template_helpers
 
     template_helpers.init_app(app)
+    app.before_request(_refuse_nul_bytes)
 
 
 def register_errorhandlers(app: Flask) -> None:

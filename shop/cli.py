@@ -51,6 +51,9 @@ def release_expired_command() -> None:
 
 
 def init_app(app: Flask) -> None:
+    from shop.payments.cli import refund_command
+
+    app.cli.add_command(refund_command)
     app.cli.add_command(release_expired_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(check_ledger_command)

@@ -53,10 +53,48 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+# Stable codes for JSON clients when the error comes from HTTP itself rather than a DomainError.
+HTTP_ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal_error",
+}
+
+
+def json_error(status: int, code: str, message: str, details: dict | None = None, headers=None):
+    """``{"error": {"code", "message"[, "field"][, "details"]}}`` with ``status``.
+
+    ``field`` names the offending input; other plain details (e.g. ``product_id``) go in ``details``.
+    """
+    error: dict = {"code": code, "message": message or code.replace("_", " ").capitalize() + "."}
+    details = dict(details or {})
+    field = details.pop("field", None)
+    if isinstance(field, str):
+        error["field"] = field
+    extra = {k: v for k, v in details.items() if v is None or isinstance(v, (str, int, float, bool))}
+    if extra:
+        error["details"] = extra
+    response = jsonify(error=error)
+    response.status_code = status
+    for name, value in headers or ():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
 def register_errorhandlers(app: Flask) -> None:
-    def render_error(status: int, message: str | None = None):
+    def render_error(status: int, message: str | None = None, code: str | None = None,
+                     details: dict | None = None, headers=None):
         if _wants_json():
-            return jsonify(error={"code": str(status), "message": message or ""}), status
+            return json_error(status, code or HTTP_ERROR_CODES.get(status, str(status)),
+                              message or "", details, headers)
         return render_template("errors/error.html", status=status, message=message), status
 
     @app.errorhandler(HTTPException)
@@ -70,12 +108,14 @@ def register_errorhandlers(app: Flask) -> None:
             415: _("Unsupported content type."),
             429: _("Too many requests. Please wait a moment and try again."),
         }
-        return render_error(exc.code or 500, messages.get(exc.code or 500, exc.description))
+        status = exc.code or 500
+        return render_error(status, messages.get(status, exc.description),
+                            headers=exc.get_headers() if status in (405, 429) else None)
 
     @app.errorhandler(DomainError)
     def handle_domain(exc: DomainError):
         db.session.rollback()
-        return render_error(exc.status, exc.message)
+        return render_error(exc.status, exc.message, exc.code, exc.details)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

@@ -130,7 +130,7 @@ def test_guest_adds_a_product_from_its_page_and_sees_it_in_the_cart(client, stoc
 
 def test_a_product_that_cannot_be_sold_has_no_add_to_cart_form(client, make_product, make_shop):
     revoked = make_product("Trà nếp hỏng", slug="tra-hong", cert_status="revoked")
-    no_stock = make_product("Mật ong hết hàng", slug="mat-ong")
+    make_product("Mật ong hết hàng", slug="mat-ong")
     make_shop()
     db.session.commit()
     assert 'action="/cart/add"' not in html_of(client.get("/products/tra-hong"))

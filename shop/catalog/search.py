@@ -23,9 +23,9 @@ def place_names(locality) -> list[str]:
     stack = [locality] if locality is not None else []
     while stack:
         place = stack.pop()
-        if place is None or place.id in seen:
+        if place is None or id(place) in seen:  # by object: unsaved places have no id yet
             continue
-        seen.add(place.id)
+        seen.add(id(place))
         names.append(place.name)
         stack.extend([place.parent, place.successor])
     return names
@@ -62,9 +62,14 @@ def _keep_search_fields(session: Session, _context, _instances) -> None:
             refresh_search_fields(product)
 
 
+def strip_controls(text: str) -> str:
+    """Drop control characters (NUL among them, which PostgreSQL refuses in text parameters)."""
+    return "".join(ch for ch in text if ch >= " " or ch in "\t\n")
+
+
 def parse_query(raw: str | None) -> list[str]:
     """Folded query terms, bounded so that a pasted essay cannot make a huge SQL statement."""
-    folded = fold((raw or "")[:MAX_QUERY_LENGTH])
+    folded = fold(strip_controls((raw or "")[:MAX_QUERY_LENGTH]))
     terms = [t for t in folded.split(" ") if t]
     return terms[:MAX_TERMS]
 

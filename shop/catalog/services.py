@@ -55,9 +55,9 @@ def _int_or_none(raw, low: int, high: int) -> int | None:
 def parse_filters(args) -> CatalogFilters:
     """Read filters from query parameters, ignoring whatever is malformed instead of failing."""
     stars = sorted({s for s in (_int_or_none(v, 3, 5) for v in args.getlist("stars")) if s})
-    q = (args.get("q") or "")[: search.MAX_QUERY_LENGTH].strip()
+    q = search.strip_controls(args.get("q") or "")[: search.MAX_QUERY_LENGTH].strip()
     sort = args.get("sort") if args.get("sort") in SORTS else ("relevance" if q else "stars")
-    slug = lambda name: (args.get(name) or "").strip()[:160] or None  # noqa: E731
+    slug = lambda name: search.strip_controls(args.get(name) or "").strip()[:160] or None  # noqa: E731
     return CatalogFilters(
         q=q,
         stars=stars,

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from shop.cart import services as carts
@@ -67,6 +67,9 @@ class Customer:
     email: str
 
     def cleaned(self) -> "Customer":
+        for key in ("name", "phone", "email"):
+            if "\x00" in (getattr(self, key) or ""):  # PostgreSQL cannot store it; no one types it
+                raise InvalidInput(_("This field contains characters we cannot accept."), field=key)
         name = (self.name or "").strip()
         if not 2 <= len(name) <= 120:
             raise InvalidInput(_("Please enter your name."), field="name")
@@ -101,7 +104,7 @@ class Fulfilment:
             raise InvalidInput(_("Choose delivery or pick-up."), field="fulfilment")
         parts = {k: (getattr(self, k) or "").strip() for k in ("street", "ward", "province")}
         for key, value in parts.items():
-            if not 2 <= len(value) <= 200:
+            if not 2 <= len(value) <= 200 or "\x00" in value:
                 raise InvalidInput(_("Please fill in the delivery address."), field=key)
         return Fulfilment(type="delivery", **parts)
 
@@ -291,10 +294,21 @@ def confirm_bank_transfer(order: Order, *, actor: str, user_id: int | None = Non
 
 
 def release_expired(now: datetime | None = None) -> list[str]:
-    """Cancel unpaid orders whose hold has expired, releasing their stock. Returns their numbers."""
+    """Cancel unpaid orders whose hold has expired, releasing their stock. Returns their numbers.
+
+    The held units stop counting the moment the hold expires whatever this does; this only
+    tidies up the order and its history.
+    """
     now = now or utcnow()
+    # Card orders get a grace period: Stripe's own expiry event normally cancels them, and a
+    # payment made in the last second must not find its order already cancelled by cron.
+    card_cutoff = now - timedelta(minutes=current_app.config["CARD_RELEASE_GRACE_MINUTES"])
     orders = db.session.scalars(
-        select(Order).where(Order.status == "pending_payment", Order.hold_expires_at <= now)
+        select(Order).where(
+            Order.status == "pending_payment",
+            or_(and_(Order.payment_method != "card", Order.hold_expires_at <= now),
+                and_(Order.payment_method == "card", Order.hold_expires_at <= card_cutoff)),
+        )
         .options(selectinload(Order.lines).selectinload(OrderLine.reservations))
         .with_for_update(skip_locked=True)
     ).all()

@@ -162,6 +162,10 @@ def cancel(number: str):
         flash(exc.message, "error")
     else:
         flash(_("Your order has been cancelled."), "success")
+        if order.payment_method == "card":
+            from shop.payments.services import close_open_sessions
+
+            close_open_sessions(order)  # after the commit: no external call inside the transaction
         if order.payment_method == "bank_transfer":
             flash(_("If you have already made the transfer, please contact us and we will refund it."), "info")
     return _private(redirect(url_for("orders.detail", number=number, token=token)))

@@ -36,8 +36,8 @@ class Locality(db.Model):
     def lineage(self) -> list["Locality"]:
         """This place and its ancestors, nearest first."""
         chain, node, seen = [], self, set()
-        while node is not None and node.id not in seen:
-            seen.add(node.id)
+        while node is not None and id(node) not in seen:  # by object: unsaved places have no id
+            seen.add(id(node))
             chain.append(node)
             node = node.parent
         return chain

@@ -1,0 +1,257 @@
+"""Turning service results into the JSON shapes of the API contract (``shop.api.openapi``).
+
+Money is whole đồng (``*_vnd``), dates and times ISO 8601 (times in UTC with an offset).
+Serialisers only read what the services loaded: none of them issues a query of its own, except
+where noted (an order's pick-up shop).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app, url_for
+
+from shop import vietqr
+from shop.cart.services import CartView
+from shop.catalog.models import Certificate, Product
+from shop.catalog.services import CatalogItem, CatalogPage, ProductDetail
+from shop.orders.models import Order
+from shop.producers.models import Producer
+from shop.producers.services import ProducerProfile, ProducerSummary
+from shop.shops.models import Shop
+from shop.timeutil import today_vn
+
+
+def iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _media(path: str | None) -> str | None:
+    return url_for("media", filename=path, _external=True) if path else None
+
+
+def _locality(place) -> str | None:
+    return place.full_name if place is not None else None
+
+
+def certificate_status(cert: Certificate, on: date | None = None) -> str:
+    """``active`` only while the certificate lets the product be sold today; otherwise why not."""
+    on = on or today_vn()
+    if cert.status != "active":
+        return cert.status  # revoked, superseded
+    if cert.is_valid(on):
+        return "active"
+    return "expired" if cert.is_expired(on) else "pending"
+
+
+def certificate(cert: Certificate | None) -> dict | None:
+    if cert is None:
+        return None
+    return {
+        "stars": cert.stars,
+        "level": cert.level,
+        "decision_number": cert.decision_number,
+        "issuing_body": cert.issuing_body,
+        "issued_on": iso(cert.issued_on),
+        "expires_on": iso(cert.expires_on),
+        "status": certificate_status(cert),
+    }
+
+
+def _product_fields(product: Product, stars: int | None, available: int) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "slug": product.slug,
+        "name": product.name,
+        "name_en": product.name_en or "",
+        "stars": stars,
+        "price_vnd": product.price,
+        "unit": product.unit or "",
+        "unit_en": product.unit_en or "",
+        "producer": {"id": product.producer.id, "name": product.producer.name},
+        "available": max(0, int(available)),
+    }
+
+
+def catalog_item(item: CatalogItem) -> dict:
+    return _product_fields(item.product, item.stars, item.available)
+
+
+def catalog_page(page: CatalogPage, requested_page: int) -> dict:
+    """A page of products. Past the last page the list is empty (``browse`` would repeat the last)."""
+    beyond = requested_page > page.pages
+    return {
+        "items": [] if beyond else [catalog_item(i) for i in page.items],
+        "total": page.total,
+        "page": requested_page if beyond else page.page,
+        "per_page": page.per_page,
+        "pages": page.pages if page.total else 0,
+    }
+
+
+def product_detail(detail: ProductDetail) -> dict:
+    product = detail.product
+    sellable = detail.sellable
+    shown = detail.certificate or product.latest_certificate
+    data = _product_fields(product, detail.certificate.stars if detail.certificate else None,
+                           detail.total_available if sellable else 0)
+    group = product.group
+    data.update({
+        "on_sale": sellable,
+        "description": product.description or "",
+        "description_en": product.description_en or "",
+        "group": {"id": group.id, "slug": group.slug, "name": group.name, "name_en": group.name_en or ""}
+        if group is not None else None,
+        "image_url": _media(product.image),
+        "certificate": certificate(shown),
+        "stock": [{"shop_id": shop.id, "shop_name": shop.name, "available": int(units)}
+                  for shop, units in detail.stock] if sellable else [],
+    })
+    return data
+
+
+def shop(item: Shop) -> dict:
+    return {
+        "id": item.id,
+        "slug": item.slug,
+        "name": item.name,
+        "address": item.address or "",
+        "locality": _locality(item.locality),
+        "phone": item.phone or "",
+        "opening_hours": item.opening_hours or "",
+        "opening_hours_en": item.opening_hours_en or "",
+        "latitude": float(item.latitude) if item.latitude is not None else None,
+        "longitude": float(item.longitude) if item.longitude is not None else None,
+        "offers_pickup": bool(item.offers_pickup),
+        "ships_online": bool(item.ships_online),
+    }
+
+
+def _producer_fields(producer: Producer) -> dict:
+    return {
+        "id": producer.id,
+        "slug": producer.slug,
+        "name": producer.name,
+        "kind": producer.kind,
+        "locality": _locality(producer.locality),
+    }
+
+
+def producer_summary(summary: ProducerSummary) -> dict:
+    return {**_producer_fields(summary.producer), "products_on_sale": summary.sellable}
+
+
+def producer_profile(profile: ProducerProfile) -> dict:
+    producer = profile.producer
+    return {
+        **_producer_fields(producer),
+        "products_on_sale": profile.products.total,
+        "address": producer.address or "",
+        "phone": producer.phone or "",
+        "story": producer.story or "",
+        "story_en": producer.story_en or "",
+        "cover_image_url": _media(producer.cover_image),
+        "products": [catalog_item(i) for i in profile.products.items],
+    }
+
+
+def cart(token: str, view: CartView) -> dict:
+    return {
+        "token": token,
+        "lines": [
+            {
+                "product_id": line.product.id,
+                "slug": line.product.slug,
+                "name": line.product.name,
+                "name_en": line.product.name_en or "",
+                "unit": line.product.unit or "",
+                "stars": line.stars,
+                "quantity": line.quantity,
+                "unit_price_vnd": line.unit_price,
+                "line_total_vnd": line.line_total,
+                "available": line.available,
+                "problems": list(line.problems),
+            }
+            for line in view.lines
+        ],
+        "count": view.count,
+        "subtotal_vnd": view.subtotal,
+        "ready_for_checkout": view.ok,
+    }
+
+
+def payment(order: Order, checkout_url: str | None = None) -> dict:
+    """How the customer pays: the bank details and VietQR payload, a card checkout link, or cash."""
+    method = order.payment_method
+    data: dict[str, Any] = {"method": method, "amount_vnd": order.total}
+    if method == "bank_transfer":
+        config = current_app.config
+        try:
+            payload = vietqr.payload(config["BANK_BIN"], config["BANK_ACCOUNT"], order.total, order.number)
+        except ValueError:
+            current_app.logger.exception("VietQR settings are wrong (BANK_BIN / BANK_ACCOUNT)")
+            payload = None
+        data.update({
+            "bank_bin": config["BANK_BIN"],
+            "bank_name": config["BANK_NAME"],
+            "account": config["BANK_ACCOUNT"],
+            "account_name": config["BANK_ACCOUNT_NAME"],
+            "reference": order.number,
+            "vietqr_payload": payload,
+            "expires_at": iso(order.hold_expires_at),
+        })
+    elif method == "card":
+        data.update({"checkout_url": checkout_url, "expires_at": iso(order.hold_expires_at)})
+    return data
+
+
+def _fulfilment(order: Order) -> dict:
+    if order.fulfilment == "pickup":
+        pickup = order.pickup_shop  # one small query
+        return {"type": "pickup", "shop_id": order.pickup_shop_id,
+                "shop_name": pickup.name if pickup is not None else None}
+    return {"type": "delivery", "address": {"street": order.address_street, "ward": order.address_ward,
+                                            "province": order.address_province}}
+
+
+def order_created(order: Order, checkout_url: str | None = None, page_url: str | None = None) -> dict:
+    return {
+        "number": order.number,
+        "token": order.access_token,
+        "order_url": page_url,
+        "status": order.status,
+        "subtotal_vnd": order.subtotal,
+        "shipping_fee_vnd": order.shipping_fee,
+        "total_vnd": order.total,
+        "payment": payment(order, checkout_url),
+    }
+
+
+def order(order: Order, page_url: str | None = None) -> dict:
+    return {
+        "number": order.number,
+        "order_url": page_url,
+        "status": order.status,
+        "created_at": iso(order.created_at),
+        "customer": {"name": order.customer_name, "phone": order.phone, "email": order.email},
+        "fulfilment": _fulfilment(order),
+        "payment_method": order.payment_method,
+        "payment": payment(order),
+        "lines": [
+            {
+                "product_id": line.product_id,
+                "name": line.product_name,
+                "unit": line.unit or "",
+                "stars": line.stars,
+                "quantity": line.quantity,
+                "unit_price_vnd": line.unit_price,
+                "line_total_vnd": line.line_total,
+            }
+            for line in order.lines
+        ],
+        "subtotal_vnd": order.subtotal,
+        "shipping_fee_vnd": order.shipping_fee,
+        "total_vnd": order.total,
+        "history": [{"from_status": e.from_status, "to_status": e.to_status, "at": iso(e.created_at)}
+                    for e in order.events],
+    }

@@ -1,0 +1,371 @@
+"""JSON API v1: the catalogue, shops, producers, carts and orders for partner applications.
+
+Each view reads its input strictly (``shop.api.inputs``), calls the same domain service as the
+pages, commits where something changed, and answers with a shape documented in
+``shop.api.openapi``. Domain errors become ``{"error": {"code", "message"}}`` replies with a 4xx
+status (see ``shop.errors``). Nothing here sets or reads cookies: carts and orders are addressed
+by their tokens.
+"""
+from __future__ import annotations
+
+import importlib
+import re
+
+from flask import current_app, g, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from werkzeug.routing import BuildError
+
+from shop.api import bp, inputs, openapi
+from shop.api import serializers as out
+from shop.cart import services as carts
+from shop.catalog import search
+from shop.catalog.models import Product, ProductGroup
+from shop.catalog.services import MAX_PAGE, SORTS, CatalogPage, browse, parse_filters, product_detail
+from shop.errors import InvalidInput, NotFound
+from shop.extensions import db, limiter
+from shop.orders import services as orders
+from shop.places.models import Locality
+from shop.producers.models import Producer
+from shop.producers.services import list_producers, producer_profile
+from shop.shops.services import public_shops
+
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+ORDER_NUMBER = re.compile(r"[A-Za-z0-9-]{1,20}")
+# Field names of ``orders.Customer``/``Fulfilment`` errors, as paths in the API's request body.
+ORDER_FIELDS = {
+    "name": "customer.name",
+    "phone": "customer.phone",
+    "email": "customer.email",
+    "fulfilment": "fulfilment.type",
+    "street": "fulfilment.address.street",
+    "ward": "fulfilment.address.ward",
+    "province": "fulfilment.address.province",
+    "pickup_shop_id": "fulfilment.shop_id",
+    "payment_method": "payment_method",
+}
+EXPOSED_HEADERS = "Location, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+
+
+# ---- cross-cutting: limits, body size, CORS, no cookies -------------------------------------
+
+
+def _api_rate_limit() -> str:
+    return current_app.config["API_RATE_LIMIT"]
+
+
+def _order_rate_limit() -> str:
+    return current_app.config["API_ORDER_RATE_LIMIT"]
+
+
+def _is_preflight() -> bool:
+    return request.method == "OPTIONS"
+
+
+# One budget per client address for the whole API; placing orders has a stricter one on top.
+limiter.shared_limit(_api_rate_limit, scope="api-v1", exempt_when=_is_preflight)(bp)
+
+
+@bp.before_request
+def _limit_body_size():
+    request.max_content_length = inputs.MAX_BODY_BYTES
+
+
+@bp.after_request
+def _no_cookies(response):
+    # ``?lang=en`` chooses the language of messages; on the API it must not leave a cookie behind.
+    g.pop("lang_changed", None)
+    return response
+
+
+def allowed_origins() -> set[str]:
+    configured = current_app.config.get("API_CORS_ORIGINS") or ()
+    if isinstance(configured, str):
+        configured = configured.split(",")
+    return {origin.strip().rstrip("/") for origin in configured if origin.strip()}
+
+
+@bp.after_app_request
+def _cors(response):
+    """CORS for the partner origins in ``API_CORS_ORIGINS`` only; other origins get no CORS headers.
+
+    Registered on the app (not only the blueprint) so that 404/405 replies under /api/ get it too.
+    No credentials are ever allowed: the API does not use cookies.
+    """
+    if not request.path.startswith(bp.url_prefix + "/"):
+        return response
+    response.vary.add("Origin")
+    origin = request.headers.get("Origin")
+    if not origin or origin.rstrip("/") not in allowed_origins():
+        return response
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
+        methods = response.headers.get("Allow") or "GET, HEAD, OPTIONS"
+        response.headers["Access-Control-Allow-Methods"] = methods
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept, Accept-Language"
+        response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+def _private(response, status: int = 200, location: str | None = None):
+    """Carts and orders are reached by secret tokens: keep them out of shared caches."""
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    if location:
+        response.headers["Location"] = location
+    return response
+
+
+# ---- the document and its readable page -----------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(openapi.spec())
+
+
+@bp.get("/docs")
+def docs():
+    return render_template("api/docs.html", doc=openapi.docs_view(openapi.spec()))
+
+
+# ---- catalogue ------------------------------------------------------------------------------
+
+
+def _slug_for(model, ref: str | int | None) -> str | None:
+    """A slug as given, or the slug of the row with that numeric id ("" if there is none)."""
+    if ref is None or isinstance(ref, str):
+        return ref
+    return db.session.scalar(select(model.slug).where(model.id == ref)) or ""
+
+
+@bp.get("/products")
+def list_products():
+    q = inputs.text_param("q", search.MAX_QUERY_LENGTH)
+    stars = inputs.stars_param()
+    group = _slug_for(ProductGroup, inputs.ref_param("group"))
+    producer = _slug_for(Producer, inputs.ref_param("producer"))
+    locality = _slug_for(Locality, inputs.ref_param("locality", 120))
+    sort = inputs.choice_param("sort", SORTS)
+    page = inputs.int_param("page", 1, 1, MAX_PAGE)
+    per_page = inputs.int_param("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    if "" in (group, producer, locality):  # an id that names nothing: nothing matches
+        return jsonify(out.catalog_page(CatalogPage(items=[], total=0, page=1, per_page=per_page), page))
+    # The checked values go through the pages' own parser, so both read filters the same way.
+    args = MultiDict([("q", q), ("group", group), ("producer", producer), ("locality", locality),
+                      ("sort", sort), ("page", str(page))])
+    args.setlist("stars", [str(s) for s in stars])
+    filters = parse_filters(MultiDict([(k, v) for k, v in args.items(multi=True) if v is not None]))
+    return jsonify(out.catalog_page(browse(filters, per_page=per_page), page))
+
+
+@bp.get("/products/<int:product_id>")
+def get_product(product_id: int):
+    slug = db.session.scalar(select(Product.slug).where(Product.id == product_id)) \
+        if inputs.valid_id(product_id) else None
+    if slug is None:
+        raise NotFound(_("No such product."))
+    return jsonify(out.product_detail(product_detail(slug)))
+
+
+@bp.get("/shops")
+def list_shops():
+    items = [out.shop(s) for s in public_shops()]
+    return jsonify(items=items, total=len(items))
+
+
+@bp.get("/producers")
+def list_producers_view():
+    items = [out.producer_summary(s) for s in list_producers()]
+    return jsonify(items=items, total=len(items))
+
+
+@bp.get("/producers/<int:producer_id>")
+def get_producer(producer_id: int):
+    slug = db.session.scalar(select(Producer.slug).where(Producer.id == producer_id)) \
+        if inputs.valid_id(producer_id) else None
+    if slug is None:
+        raise NotFound(_("No such producer."))
+    return jsonify(out.producer_profile(producer_profile(slug)))
+
+
+# ---- carts ----------------------------------------------------------------------------------
+
+
+def _find_cart(token: str):
+    cart = carts.find_cart(token) if inputs.valid_token(token) else None
+    if cart is None:
+        raise NotFound(_("No such cart. Carts are removed when an order is placed from them."))
+    return cart
+
+
+def _cart_reply(token: str, status: int = 200, location: str | None = None):
+    cart = _find_cart(token)
+    return _private(jsonify(out.cart(token, carts.view(cart))), status, location)
+
+
+@bp.post("/carts")
+def create_cart():
+    inputs.json_body(required=False)
+    cart = carts.get_or_create_cart(None)
+    token = cart.token
+    db.session.commit()
+    return _cart_reply(token, 201, url_for(".get_cart", token=token))
+
+
+@bp.get("/carts/<token>")
+def get_cart(token: str):
+    return _cart_reply(token)
+
+
+@bp.put("/carts/<token>/items/<int:product_id>")
+def set_cart_item(token: str, product_id: int):
+    """Put exactly ``quantity`` units of a product in the cart; 0 removes the line."""
+    body = inputs.json_body()
+    if "quantity" not in body:
+        raise InvalidInput(_("quantity is required."), field="quantity")
+    quantity = inputs.int_field(body, "quantity", "quantity")
+    try:
+        carts.parse_quantity(quantity, allow_zero=True)  # the service's own rule, to name the field
+    except InvalidInput as exc:
+        exc.details.setdefault("field", "quantity")
+        raise
+    cart = _find_cart(token)
+    if not inputs.valid_id(product_id):
+        raise NotFound(_("No such product."))
+    carts.set_quantity(cart, product_id, quantity)
+    db.session.commit()
+    return _cart_reply(token)
+
+
+@bp.post("/carts/<token>/accept-prices")
+def accept_cart_prices(token: str):
+    """The customer has seen today's prices: stop reporting ``price_changed`` (checkout needs it)."""
+    inputs.json_body(required=False)
+    carts.accept_prices(_find_cart(token))
+    db.session.commit()
+    return _cart_reply(token)
+
+
+# ---- orders ---------------------------------------------------------------------------------
+
+
+def _fulfilment(body: dict) -> orders.Fulfilment:
+    data = inputs.object_field(body, "fulfilment", "fulfilment")
+    kind = inputs.string_field(data, "type", "fulfilment.type", 20)
+    if kind == "delivery":
+        address = inputs.object_field(data, "address", "fulfilment.address")
+        parts = {key: inputs.string_field(address, key, f"fulfilment.address.{key}", 200)
+                 for key in ("street", "ward", "province")}
+        return orders.Fulfilment(type="delivery", **parts)
+    if kind == "pickup":
+        return orders.Fulfilment(type="pickup", pickup_shop_id=inputs.int_field(data, "shop_id", "fulfilment.shop_id"))
+    raise InvalidInput(_("fulfilment.type must be delivery or pickup."), field="fulfilment.type")
+
+
+def card_payments():
+    """``start_card_payment(order, success_url, cancel_url)`` from ``shop.payments``, if installed."""
+    try:
+        module = importlib.import_module("shop.payments.services")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("shop.payments", "shop.payments.services"):
+            return None
+        raise
+    return getattr(module, "start_card_payment", None)
+
+
+def order_page(number: str, token: str) -> str | None:
+    """The customer's order page on the website (the link of the confirmation email)."""
+    try:
+        return url_for("orders.detail", number=number, token=token, _external=True)
+    except BuildError:  # the order pages are not part of this app
+        return None
+
+
+def _card_return_urls(number: str, token: str) -> tuple[str, str]:
+    """Where Stripe sends the customer back: the shop's payment pages, else the order page."""
+    try:
+        success = url_for("payments.card_return", number=number, token=token, _external=True)
+        cancel = url_for("payments.card_cancel", number=number, token=token, _external=True)
+        # Stripe fills in {CHECKOUT_SESSION_ID}; url_for would escape the braces, so it is appended.
+        return success + "&session_id={CHECKOUT_SESSION_ID}", cancel
+    except BuildError:
+        page = order_page(number, token) or url_for(".get_order", number=number, token=token, _external=True)
+        return page, page
+
+
+def _start_card_payment(order, number: str, token: str) -> str | None:
+    """Open the card checkout after the commit; if the provider fails, ``checkout_url`` is null.
+
+    The order and its stock hold stand either way; the order page offers "try again" and an
+    unpaid order is cancelled when its hold expires.
+    """
+    start = card_payments()
+    success_url, cancel_url = _card_return_urls(number, token)
+    try:
+        result = start(order, success_url, cancel_url)
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - a 5xx here would hide that the order was placed
+        db.session.rollback()
+        current_app.logger.exception("Could not start the card payment for order %s", number)
+        return None
+    if isinstance(result, str):
+        return result
+    if isinstance(result, dict):
+        return result.get("checkout_url") or result.get("url")
+    return getattr(result, "checkout_url", None) or getattr(result, "url", None)
+
+
+def _send_confirmation(order, number: str) -> None:
+    try:
+        from shop.orders.notifications import send_order_confirmation
+
+        send_order_confirmation(order)
+    except Exception:  # noqa: BLE001 - the order is placed; a mail problem must not hide that
+        current_app.logger.exception("Could not send the confirmation for order %s", number)
+
+
+@bp.post("/orders")
+@limiter.limit(_order_rate_limit, override_defaults=False)
+def place_order():
+    body = inputs.json_body()
+    cart_token = inputs.string_field(body, "cart_token", "cart_token", 64)
+    customer_data = inputs.object_field(body, "customer", "customer")
+    customer = orders.Customer(
+        name=inputs.string_field(customer_data, "name", "customer.name", 120),
+        phone=inputs.string_field(customer_data, "phone", "customer.phone", 30),
+        email=inputs.string_field(customer_data, "email", "customer.email", 200),
+    )
+    fulfilment = _fulfilment(body)
+    method = inputs.string_field(body, "payment_method", "payment_method", 20)
+    if method == "card" and orders.card_enabled() and card_payments() is None:
+        raise InvalidInput(_("Card payments are not available through the API yet."), field="payment_method")
+    _find_cart(cart_token)
+    try:
+        order = orders.place_order(cart_token, customer, fulfilment, method)
+    except InvalidInput as exc:
+        field = exc.details.get("field")
+        if field in ORDER_FIELDS:
+            exc.details["field"] = ORDER_FIELDS[field]
+        raise
+    number, token = order.number, order.access_token
+    db.session.commit()
+
+    checkout_url = _start_card_payment(order, number, token) if method == "card" else None
+    _send_confirmation(order, number)
+    return _private(jsonify(out.order_created(order, checkout_url, order_page(number, token))), 201,
+                    url_for(".get_order", number=number, token=token))
+
+
+@bp.get("/orders/<number>")
+def get_order(number: str):
+    token = inputs.text_param("token", 64)
+    if token is None:
+        raise inputs.InvalidParameter(_("token is required: it was returned when the order was placed."),
+                                      field="token")
+    if not ORDER_NUMBER.fullmatch(number) or not inputs.valid_token(token):
+        raise NotFound(_("We could not find that order."))
+    return _private(jsonify(out.order(orders.find_order(number, token), order_page(number, token))))

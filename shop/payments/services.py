@@ -1,0 +1,640 @@
+"""Card payments through Stripe Checkout: starting a payment, webhook events, the truth, refunds.
+
+The rules:
+- An order is marked paid only by a verified webhook (``handle_event``); the return page may ask
+  Stripe how things stand but never writes (``session_state``).
+- A card order's stock hold and its Checkout Session expire at the same instant. Stripe wants a
+  session to live at least 30 minutes, so creating one tops the hold up to match when needed.
+- One open session per order at a time: a second click, the back button or "retry" reuse it. Each
+  attempt has its own idempotency key, stored before Stripe is called, so a retried HTTP call
+  returns the same session instead of creating another.
+- Money that does not fit (wrong amount or currency, paid after the order was cancelled, paid
+  twice, paid when the stock was gone) never changes the order silently: the payment is flagged
+  for staff (``Payment.needs_review``) and the order's history says so.
+- No Stripe call happens inside a transaction that holds locks: ``start_card_payment`` and
+  ``refund`` commit before calling Stripe and record the answer in a second short transaction.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from shop.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed, OutOfStock
+from shop.extensions import db
+from shop.inventory import services as inventory
+from shop.money import format_vnd
+from shop.orders import services as orders
+from shop.orders.models import Order, OrderEvent, OrderLine
+from shop.payments import gateway
+from shop.payments.models import PAYMENT_TRANSITIONS, Payment, Refund, WebhookEvent
+from shop.timeutil import utcnow
+
+PROVIDER = "stripe"
+CURRENCY = "vnd"  # zero-decimal for Stripe: amounts are whole đồng, exactly as stored
+ACTOR = "stripe"
+# Stripe accepts Checkout Session expiries from 30 minutes to 24 hours after creation. The margin
+# covers the time the request takes and clock differences.
+MIN_SESSION_LIFETIME = timedelta(minutes=30)
+EXPIRY_MARGIN = timedelta(minutes=1)
+MAX_SESSION_LIFETIME = timedelta(hours=24) - EXPIRY_MARGIN
+# Order statuses that mean the money arrived.
+PAID_ORDER_STATUSES = {"paid", "processing", "shipped", "delivered", "ready_for_pickup", "collected"}
+# Stripe refund statuses after which the money is not (or no longer) on its way back.
+REFUND_NOT_MADE = {"failed", "canceled"}
+
+
+class PaymentError(DomainError):
+    """The payment provider could not do what was asked; the message is for the customer or staff."""
+
+    code = "payment_error"
+    status = 502
+
+
+@dataclass
+class PaymentState:
+    """What the return page tells the customer.
+
+    ``state`` is one of: paid, confirming (Stripe has the money, our webhook has not arrived yet),
+    processing (a delayed payment method is under way), not_paid, cancelled, refunded, review
+    (staff must look at the payment), unknown (Stripe could not be asked just now).
+    """
+
+    state: str
+    payment: Payment | None = None
+    can_retry: bool = False
+
+
+# ---- helpers --------------------------------------------------------------------------------
+
+
+def _lock_order(order_id: int) -> Order:
+    """The order, locked for this transaction (``FOR UPDATE`` on PostgreSQL), with fresh lines and holds.
+
+    Everything that changes a card order's payment state takes this lock first, so a webhook, a
+    second click and a refund for the same order run one after the other. SQLite has no row locks
+    but lets one writer at a time through, which serialises these just the same.
+    """
+    return db.session.scalars(
+        select(Order).where(Order.id == order_id).with_for_update()
+        .options(selectinload(Order.lines).selectinload(OrderLine.reservations))
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _payments(order: Order) -> list[Payment]:
+    return list(db.session.scalars(
+        select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)
+        .options(selectinload(Payment.refunds))
+        .execution_options(populate_existing=True)
+    ))
+
+
+def move(payment: Payment, to_status: str) -> None:
+    """Change a payment's status if its life cycle (``PAYMENT_TRANSITIONS``) allows it."""
+    if to_status not in PAYMENT_TRANSITIONS.get(payment.status, set()):
+        raise InvalidTransition(f"A payment that is {payment.status} cannot become {to_status}.")
+    payment.status = to_status
+
+
+def _note(order: Order, note: str, actor: str = ACTOR) -> None:
+    """A line in the order's history that is not a status change."""
+    order.events.append(OrderEvent(from_status=order.status, to_status=order.status, actor=actor, note=note))
+
+
+def _set_hold(order: Order, expires_at: datetime) -> None:
+    """Make the order's stock hold (and each held reservation) end at ``expires_at``."""
+    order.hold_expires_at = expires_at
+    for line in order.lines:
+        for reservation in line.reservations:
+            if reservation.state == "held":
+                reservation.expires_at = expires_at
+
+
+def _hold_active(order: Order, now: datetime, grace: timedelta = timedelta(0)) -> bool:
+    """Whether the held stock still counts for this order (so extending it cannot oversell)."""
+    return order.hold_expires_at is not None and order.hold_expires_at > now + grace
+
+
+def _is_open(payment: Payment, now: datetime) -> bool:
+    return (payment.status == "pending" and payment.checkout_url is not None
+            and payment.expires_at is not None and payment.expires_at > now)
+
+
+def _flag(payment: Payment, order: Order, reason: str) -> str:
+    payment.needs_review = True
+    payment.review_reason = "; ".join(r for r in (payment.review_reason, reason) if r)
+    _note(order, f"payment flagged for staff: {reason}")
+    current_app.logger.warning("Payment %s of order %s flagged for staff: %s", payment.id, order.number, reason)
+    return f"flagged: {reason}"
+
+
+# ---- starting a payment ---------------------------------------------------------------------
+
+
+def _check_payable(order: Order, payments: list[Payment]) -> None:
+    if not orders.card_enabled():
+        raise NotAllowed(_("Card payments are not available at the moment."))
+    if order.payment_method != "card":
+        raise NotAllowed(_("This order is not paid by card."))
+    if order.status != "pending_payment":
+        raise InvalidTransition(_("This order is no longer waiting for payment."))
+    if any(p.status == "processing" for p in payments):
+        raise NotAllowed(_("Your payment is being processed by your bank. We will email you when it is confirmed."))
+    if any(p.amount_received is not None or p.needs_review for p in payments):
+        raise NotAllowed(_("We have received a payment for this order and are checking it. "
+                           "We will contact you shortly."))
+
+
+def _session_expiry(order: Order, now: datetime) -> datetime:
+    """When a new session (and so the hold) ends: the hold's end, within what Stripe accepts."""
+    earliest = now + MIN_SESSION_LIFETIME + EXPIRY_MARGIN
+    latest = now + MAX_SESSION_LIFETIME
+    return min(max(order.hold_expires_at, earliest), latest).replace(microsecond=0)
+
+
+def _new_attempt(order: Order, payments: list[Payment], now: datetime) -> Payment:
+    attempt = max((p.attempt for p in payments), default=0) + 1
+    expires_at = _session_expiry(order, now)
+    payment = Payment(
+        order_id=order.id, provider=PROVIDER, attempt=attempt, amount=order.total, currency=CURRENCY,
+        status="pending", expires_at=expires_at,
+        # The random tail keeps keys unique across databases that share one Stripe account
+        # (order numbers restart in every environment); the key is stored, so retries reuse it.
+        idempotency_key=f"ocop-checkout-{order.number}-{attempt}-{secrets.token_hex(4)}",
+    )
+    db.session.add(payment)
+    _set_hold(order, expires_at)
+    db.session.flush()
+    return payment
+
+
+def _line_name(line: OrderLine) -> str:
+    return f"{line.product_name} ({line.unit})" if line.unit else line.product_name
+
+
+def session_params(order: Order, payment: Payment, success_url: str, cancel_url: str) -> dict[str, Any]:
+    """The Checkout Session for one attempt. Deterministic: a retry must send exactly the same."""
+    line_items = [
+        {"quantity": line.quantity,
+         "price_data": {"currency": CURRENCY, "unit_amount": line.unit_price,
+                        "product_data": {"name": _line_name(line)}}}
+        for line in order.lines
+    ]
+    if order.shipping_fee > 0:
+        line_items.append({"quantity": 1,
+                           "price_data": {"currency": CURRENCY, "unit_amount": order.shipping_fee,
+                                          "product_data": {"name": "Phí vận chuyển (Shipping)"}}})
+    charged = sum(item["quantity"] * item["price_data"]["unit_amount"] for item in line_items)
+    if charged != order.total or payment.amount != order.total:
+        raise PaymentError(_("This order cannot be paid by card. Please contact us."))
+    metadata = {"order_number": order.number, "order_id": str(order.id), "payment_id": str(payment.id)}
+    return {
+        "mode": "payment",
+        "currency": CURRENCY,
+        "line_items": line_items,
+        "customer_email": order.email,
+        "client_reference_id": order.number,
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata, "description": f"OCOP order {order.number}"},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+        "expires_at": int(payment.expires_at.timestamp()),
+    }
+
+
+def start_card_payment(order: Order, success_url: str, cancel_url: str) -> str:
+    """The Stripe Checkout URL to send the customer to for a pending card order. Commits.
+
+    Reuses the order's open session (double click, back button, "retry payment"); otherwise starts
+    a new attempt: the attempt and its idempotency key are committed first, then Stripe is asked,
+    then the session is recorded. If Stripe fails, the next call retries the same attempt with the
+    same key, so at most one session exists per attempt. The stock hold is moved to the session's
+    expiry. ``success_url`` may contain Stripe's ``{CHECKOUT_SESSION_ID}`` placeholder.
+
+    Raises ``NotAllowed`` / ``InvalidTransition`` (not a payable card order, payment under way,
+    time ran out) and ``PaymentError`` (Stripe did not answer or refused).
+    """
+    order = _lock_order(order.id)
+    payments = _payments(order)
+    _check_payable(order, payments)
+    now = utcnow()
+    current = next((p for p in reversed(payments) if p.status == "pending"), None)
+    if current is not None and _is_open(current, now):
+        db.session.commit()
+        return current.checkout_url
+    if current is not None and current.checkout_url is None and current.expires_at < now + MIN_SESSION_LIFETIME:
+        # An attempt whose session was never recorded and can no longer be created as it was asked
+        # (Stripe would refuse the expiry). Any session it made was never shown to anyone.
+        move(current, "failed")
+        current.review_reason = "abandoned: the Checkout Session was not recorded in time"
+        current = None
+    if current is None or current.checkout_url is not None:
+        if not _hold_active(order, now, grace=EXPIRY_MARGIN):
+            db.session.commit()
+            raise NotAllowed(_("The time to pay for this order has run out and its products have been "
+                               "released. Please place the order again."))
+        current = _new_attempt(order, payments, now)
+    params = session_params(order, current, success_url, cancel_url)
+    payment_id, key = current.id, current.idempotency_key
+    db.session.commit()
+
+    try:
+        session = gateway.create_checkout_session(params, idempotency_key=key)
+    except gateway.ProviderError as exc:
+        current_app.logger.error("Could not create a Checkout Session for %s: %s", params["client_reference_id"],
+                                 exc.message)
+        raise PaymentError(_("We could not open the card payment page. Please try again in a moment.")) from exc
+
+    order = _lock_order(order.id)
+    payment = db.session.get(Payment, payment_id, populate_existing=True)
+    if payment.provider_reference not in (None, session["id"]):
+        db.session.rollback()
+        raise PaymentError(_("We could not open the card payment page. Please try again in a moment."))
+    payment.provider_reference = session["id"]
+    payment.checkout_url = payment.checkout_url or session.get("url")
+    status = payment.status
+    db.session.commit()
+    if status != "pending" or not payment.checkout_url:
+        raise NotAllowed(_("This payment attempt has ended. Please check your order."))
+    return payment.checkout_url
+
+
+def close_open_sessions(order: Order) -> None:
+    """Expire the order's open Checkout Session at Stripe, so a cancelled order cannot be paid.
+
+    Call it after committing a cancellation (customer or staff). Best effort and read-only here:
+    the ``checkout.session.expired`` webhook records the outcome, and a payment that still slips
+    through is flagged for staff by ``handle_event``.
+    """
+    if not orders.card_enabled():
+        return
+    for payment in _payments(order):
+        if payment.status == "pending" and payment.provider_reference:
+            try:
+                gateway.expire_checkout_session(payment.provider_reference)
+            except gateway.ProviderError as exc:
+                current_app.logger.warning("Could not expire Checkout Session %s of %s: %s",
+                                           payment.provider_reference, order.number, exc.message)
+
+
+# ---- webhook events -------------------------------------------------------------------------
+
+
+def _find_payment(session: dict[str, Any]) -> Payment | None:
+    """Our payment for a Checkout Session: by session id, else by the metadata we put on it.
+
+    The metadata route covers a session that Stripe created but we never recorded (the answer was
+    lost); it is accepted only for the order it names and only if no other session was recorded.
+    """
+    session_id = session.get("id")
+    if session_id:
+        payment = db.session.scalars(select(Payment).where(Payment.provider_reference == session_id)).first()
+        if payment is not None:
+            return payment
+    metadata = session.get("metadata") or {}
+    payment_id = str(metadata.get("payment_id") or "")
+    if payment_id.isdigit() and len(payment_id) < 10:
+        payment = db.session.get(Payment, int(payment_id))
+        if (payment is not None and payment.provider_reference is None and payment.order is not None
+                and payment.order.number == metadata.get("order_number")):
+            return payment
+    return None
+
+
+def _begin(session: dict[str, Any]) -> tuple[Payment, Order] | None:
+    """Find the payment for a session and lock its order; record the session id and PaymentIntent."""
+    payment = _find_payment(session)
+    if payment is None:
+        return None
+    order = _lock_order(payment.order_id)
+    db.session.refresh(payment)
+    if payment.provider_reference is None and session.get("id"):
+        payment.provider_reference = session["id"]
+    intent = session.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    if intent and not payment.payment_intent:
+        payment.payment_intent = intent
+    return payment, order
+
+
+def _amount_matches(payment: Payment, order: Order, session: dict[str, Any]) -> bool:
+    currency = str(session.get("currency") or "").lower()
+    return (currency == CURRENCY == payment.currency
+            and session.get("amount_total") == order.total == payment.amount)
+
+
+def _mismatch(payment: Payment, order: Order, session: dict[str, Any]) -> str:
+    move(payment, "mismatch")
+    if session.get("payment_status") == "paid" and isinstance(session.get("amount_total"), int):
+        payment.amount_received = session["amount_total"]
+    return _flag(payment, order, (
+        f"Stripe reports {session.get('amount_total')} {str(session.get('currency') or '?').upper()} "
+        f"but the order total is {order.total} VND; not marked paid"))
+
+
+def _other_attempt_alive(order: Order, payment: Payment) -> bool:
+    now = utcnow()
+    return any(p.id != payment.id and (p.status == "processing" or _is_open(p, now)) for p in _payments(order))
+
+
+def _money_received(payment: Payment, order: Order, session: dict[str, Any]) -> str:
+    """Stripe has the money for this session: mark the order paid, or flag what does not fit."""
+    if payment.amount_received is not None or payment.status == "mismatch":
+        return f"ignored: payment already {payment.status}"
+    if not _amount_matches(payment, order, session):
+        return _mismatch(payment, order, session)
+    move(payment, "succeeded")
+    payment.amount_received = session["amount_total"]
+    if order.status == "pending_payment":
+        try:
+            with db.session.begin_nested():
+                orders.transition(order, "paid", actor=ACTOR, note="card payment received")
+        except OutOfStock:
+            # The hold had lapsed and the units were sold to someone else meanwhile.
+            return _flag(payment, order, "paid, but the held stock is no longer available: restock or refund")
+        return "paid"
+    if order.status == "cancelled":
+        return _flag(payment, order, "money received for a cancelled order: refund it")
+    return _flag(payment, order, "a second payment for an order that was already paid: refund it")
+
+
+def _on_session_completed(session: dict[str, Any]) -> str:
+    found = _begin(session)
+    if found is None:
+        return "ignored: unknown session"
+    payment, order = found
+    if session.get("payment_status") in ("paid", "no_payment_required"):
+        return _money_received(payment, order, session)
+    # "unpaid": a delayed payment method; async_payment_succeeded or _failed follows.
+    if payment.status != "pending":
+        return f"ignored: payment already {payment.status}"
+    if not _amount_matches(payment, order, session):
+        return _mismatch(payment, order, session)
+    move(payment, "processing")
+    now = utcnow()
+    if order.status == "pending_payment" and _hold_active(order, now):
+        # The customer has done their part; keep the goods while the bank does its part.
+        minutes = current_app.config.get("CARD_ASYNC_HOLD_MINUTES", 3 * 24 * 60)
+        _set_hold(order, now + timedelta(minutes=minutes))
+    _note(order, "card payment is being processed by the bank")
+    return "processing"
+
+
+def _on_async_payment_succeeded(session: dict[str, Any]) -> str:
+    found = _begin(session)
+    if found is None:
+        return "ignored: unknown session"
+    return _money_received(*found, session)
+
+
+def _on_async_payment_failed(session: dict[str, Any]) -> str:
+    """A delayed payment failed: the attempt is over, and so is the order (its stock is released).
+
+    The customer is not asked to pay again on the same order, because the hold it had was made for
+    this payment; placing a new order re-checks stock and prices.
+    """
+    found = _begin(session)
+    if found is None:
+        return "ignored: unknown session"
+    payment, order = found
+    if payment.status not in ("pending", "processing"):
+        return f"ignored: payment already {payment.status}"
+    move(payment, "failed")
+    if order.status == "pending_payment" and not _other_attempt_alive(order, payment):
+        orders.transition(order, "cancelled", actor=ACTOR, note="card payment failed; stock released")
+        return "failed: order cancelled"
+    return "failed"
+
+
+def _on_session_expired(session: dict[str, Any]) -> str:
+    found = _begin(session)
+    if found is None:
+        return "ignored: unknown session"
+    payment, order = found
+    if payment.status != "pending":
+        return f"ignored: payment already {payment.status}"
+    move(payment, "expired")
+    if order.status == "pending_payment" and not _other_attempt_alive(order, payment):
+        # Same note as the release-expired job: it is the same event seen from Stripe's side.
+        orders.transition(order, "cancelled", actor=ACTOR, note="payment not received in time; stock released")
+        return "expired: order cancelled"
+    return "expired"
+
+
+def _on_charge_refunded(charge: dict[str, Any]) -> str:
+    """Stripe's running total of refunds for a charge: record what the shop has not seen yet.
+
+    Refunds made with ``refund()`` are usually recorded already; ones made in the Stripe Dashboard
+    are recorded here. The total only ever grows, so a late or repeated event changes nothing.
+    """
+    intent = charge.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    payment = db.session.scalars(select(Payment).where(Payment.payment_intent == intent)).first() if intent else None
+    if payment is None:
+        return "ignored: unknown payment"
+    order = _lock_order(payment.order_id)
+    db.session.refresh(payment)
+    total = charge.get("amount_refunded")
+    if not isinstance(total, int) or total <= payment.amount_refunded:
+        return "ignored: already recorded"
+    new = total - payment.amount_refunded
+    # A refund we asked for whose answer has not been recorded yet: this is it.
+    for pending in payment.refunds:
+        if pending.status == "requested" and pending.amount <= new:
+            pending.status = "succeeded"
+            new -= pending.amount
+            _apply_refund(payment, order, pending.amount, actor=pending.actor)
+    if new:
+        payment.refunds.append(Refund(amount=new, status="succeeded", actor=ACTOR, reason="refunded in Stripe"))
+        _apply_refund(payment, order, new, actor=ACTOR)
+    return "refund recorded"
+
+
+HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "checkout.session.completed": _on_session_completed,
+    "checkout.session.async_payment_succeeded": _on_async_payment_succeeded,
+    "checkout.session.async_payment_failed": _on_async_payment_failed,
+    "checkout.session.expired": _on_session_expired,
+    "charge.refunded": _on_charge_refunded,
+}
+
+
+def handle_event(event: dict[str, Any]) -> str:
+    """Apply a verified Stripe event exactly once; returns what was done. The caller commits.
+
+    The event id is recorded in the same transaction as its effects: a replay (Stripe retries,
+    duplicates) finds the id and changes nothing, and a failure rolls both back so that Stripe's
+    retry gets another chance. Unknown types and sessions that are not ours are recorded and ignored.
+    """
+    record = WebhookEvent(provider=PROVIDER, event_id=event["id"], type=event["type"])
+    try:
+        with db.session.begin_nested():
+            db.session.add(record)
+    except IntegrityError:
+        return "duplicate"
+    handler = HANDLERS.get(event["type"])
+    outcome = handler(event["data"]["object"]) if handler else "ignored: event type not handled"
+    record.outcome = outcome
+    db.session.flush()
+    return outcome
+
+
+# ---- the return page ------------------------------------------------------------------------
+
+
+def session_state(order: Order, session_id: str | None = None) -> PaymentState:
+    """How the payment of ``order`` stands, for the customer. Reads only; never marks anything paid.
+
+    When our records still say "pending", Stripe is asked about the session, so a customer who comes
+    back before the webhook (or after closing the tab) sees the truth: "confirming" means Stripe has
+    the money and the order will turn paid when the webhook arrives.
+    """
+    payments = _payments(order)
+    payment = next((p for p in payments if session_id and p.provider_reference == session_id), None) \
+        or (payments[-1] if payments else None)
+    if order.status == "refunded":
+        return PaymentState("refunded", payment)
+    if order.status in PAID_ORDER_STATUSES:
+        return PaymentState("paid", payment)
+    if any(p.needs_review for p in payments):
+        return PaymentState("review", payment)
+    if order.status == "cancelled":
+        return PaymentState("cancelled", payment)
+    if order.status != "pending_payment":
+        return PaymentState("unknown", payment)
+    now = utcnow()
+    can_retry = order.payment_method == "card" and orders.card_enabled() and (
+        (payment is not None and _is_open(payment, now)) or _hold_active(order, now, grace=EXPIRY_MARGIN))
+    if payment is None:
+        return PaymentState("not_paid", None, can_retry)
+    if payment.status == "processing":
+        return PaymentState("processing", payment)
+    if payment.status in ("succeeded", "partially_refunded", "refunded"):
+        return PaymentState("confirming", payment)
+    if payment.status == "pending" and payment.provider_reference and orders.card_enabled():
+        try:
+            session = gateway.retrieve_checkout_session(payment.provider_reference)
+        except gateway.ProviderError:
+            return PaymentState("unknown", payment, can_retry)
+        if session.get("status") == "complete":
+            paid = session.get("payment_status") in ("paid", "no_payment_required")
+            return PaymentState("confirming" if paid else "processing", payment)
+        if session.get("status") == "expired":
+            return PaymentState("cancelled", payment)
+    return PaymentState("not_paid", payment, can_retry)
+
+
+# ---- refunds --------------------------------------------------------------------------------
+
+
+def _apply_refund(payment: Payment, order: Order, amount: int, *, actor: str) -> None:
+    """Book ``amount`` refunded on ``payment`` and show it on the order.
+
+    When nothing the customer paid for the order is left (all its payments refunded), the order
+    becomes "refunded" where the life cycle allows it. A paid order that was never handed over
+    gets its units back on the shelf, since they never left the shop.
+    """
+    payment.amount_refunded += amount
+    received = payment.amount_received or 0
+    move(payment, "refunded" if payment.amount_refunded >= received else "partially_refunded")
+    siblings = db.session.scalars(select(Payment).where(Payment.order_id == order.id))
+    kept = sum(max(0, (p.amount_received or 0) - p.amount_refunded) for p in siblings)
+    if kept > 0:
+        _note(order, f"refund of {format_vnd(amount)} by card (partial; {format_vnd(kept)} kept)", actor)
+        return
+    note = f"refund of {format_vnd(amount)} by card (refunded in full)"
+    if "refunded" not in orders.TRANSITIONS.get(order.status, set()):
+        _note(order, note, actor)
+        return
+    if order.status == "paid":
+        for line in order.lines:
+            for reservation in line.reservations:
+                inventory.release_reservation(reservation, reference=order.number, note="refunded before hand-over")
+    orders.transition(order, "refunded", actor=actor, note=note)
+
+
+def _refundable_payment(order: Order) -> Payment:
+    payments = _payments(order)
+    waiting = [p for p in payments if any(r.status == "requested" for r in p.refunds)]
+    candidates = waiting or [p for p in payments if p.amount_received is not None and p.refundable > 0]
+    if not candidates:
+        raise NotAllowed(_("There is no card payment left to refund on this order."))
+    # Flagged payments (a duplicate, money for a cancelled order) are the ones staff refund first.
+    return sorted(candidates, key=lambda p: (p.needs_review, p.id))[-1]
+
+
+def refund(order: Order, amount: int | None = None, *, actor: str, reason: str = "") -> Refund:
+    """Refund ``amount`` đồng (``None``: everything left) of the order's card payment. Commits.
+
+    The refund is written as "requested" with its idempotency key before Stripe is called, then
+    updated with Stripe's answer; if that answer is lost, calling again with the same amount
+    repeats the same request (Stripe returns the same refund). The order's history shows every
+    refund; a full refund moves the order to "refunded" (see ``_apply_refund``). The same function
+    serves the CLI now and staff screens later.
+
+    Raises ``NotAllowed`` (nothing to refund, or another refund not confirmed yet), ``InvalidInput``
+    (bad amount) and ``PaymentError`` (Stripe refused or did not answer).
+    """
+    order = _lock_order(order.id)
+    payment = _refundable_payment(order)
+    waiting = next((r for r in payment.refunds if r.status == "requested"), None)
+    if waiting is not None:
+        if amount is not None and amount != waiting.amount:
+            raise NotAllowed(_("A refund of %(amount)s for this order is not confirmed by Stripe yet. "
+                               "Repeat that refund first.", amount=format_vnd(waiting.amount)))
+        row = waiting
+    else:
+        refundable = payment.refundable
+        if amount is None:
+            amount = refundable
+        if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= refundable:
+            raise InvalidInput(_("A refund must be a whole number of đồng between 1 and %(max)s.",
+                                 max=format_vnd(refundable)), field="amount")
+        if not payment.payment_intent:
+            raise NotAllowed(_("Stripe has not confirmed this payment's reference yet. Try again in a minute."))
+        row = Refund(amount=amount, status="requested", actor=actor, reason=reason,
+                     idempotency_key=f"ocop-refund-{order.number}-{len(payment.refunds) + 1}-{secrets.token_hex(4)}")
+        payment.refunds.append(row)
+        db.session.flush()
+    order_id, refund_id, payment_id = order.id, row.id, payment.id
+    call = dict(payment_intent=payment.payment_intent, amount=row.amount, idempotency_key=row.idempotency_key,
+                metadata={"order_number": order.number, "payment_id": str(payment.id), "refund_id": str(row.id)})
+    db.session.commit()
+
+    try:
+        answer = gateway.create_refund(**call)
+    except gateway.ProviderError as exc:
+        if exc.status is None or exc.status >= 500 or exc.status == 409:
+            raise PaymentError(_("Stripe did not answer. Run the same refund again: "
+                                 "it will not be paid out twice.")) from exc
+        # A definite no (already refunded, amount too large…): this request is over.
+        order = _lock_order(order_id)
+        row = db.session.get(Refund, refund_id, populate_existing=True)
+        if row.status == "requested":
+            row.status = "failed"
+            _note(order, f"refund of {format_vnd(row.amount)} refused by Stripe: {exc.message}", actor)
+        db.session.commit()
+        raise PaymentError(_("Stripe refused the refund: %(reason)s", reason=exc.message)) from exc
+
+    order = _lock_order(order_id)
+    payment = db.session.get(Payment, payment_id, populate_existing=True)
+    row = db.session.get(Refund, refund_id, populate_existing=True)
+    row.provider_reference = row.provider_reference or answer.get("id")
+    if row.status == "requested":  # not already booked by the charge.refunded webhook
+        row.status = str(answer.get("status") or "pending")
+        if row.status not in REFUND_NOT_MADE:
+            _apply_refund(payment, order, row.amount, actor=actor)
+        else:
+            _note(order, f"refund of {format_vnd(row.amount)} failed at Stripe ({row.status})", actor)
+    db.session.commit()
+    return row
