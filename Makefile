@@ -20,7 +20,7 @@ install: $(STAMP)
 
 # Compiled message catalogues are build output (not committed).
 translations: $(STAMP)
-	$(VENV)/bin/pybabel compile --quiet --use-fuzzy -d shop/translations 2>/dev/null || $(VENV)/bin/pybabel compile -d shop/translations
+	$(VENV)/bin/pybabel compile -d shop/translations > /dev/null
 
 db-upgrade: install
 	$(FLASK) db upgrade
@@ -42,7 +42,7 @@ test-postgres:
 
 ## Latency and SQL statements per page on a large generated catalogue (see scripts/bench.py).
 bench: translations
-	$(PY) scripts/bench.py $(BENCH_ARGS)
+	PYTHONPATH=. $(PY) scripts/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
