@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -203,7 +204,7 @@ class ProductDetail:
 
     @property
     def total_available(self) -> int:
-        return sum(units for _, units in self.stock)
+        return sum(units for _shop, units in self.stock)
 
 
 def product_detail(slug: str) -> ProductDetail:
@@ -218,7 +219,7 @@ def product_detail(slug: str) -> ProductDetail:
         )
     ).first()
     if product is None:
-        raise NotFound("No such product.")
+        raise NotFound(_("No such product."))
     per_shop = shop_availability_subquery()
     stock = db.session.execute(
         select(Shop, per_shop.c.available)

@@ -45,13 +45,29 @@ def fulfilment_label(fulfilment: str | None) -> str:
 
 
 def event_note_label(note: str | None) -> str:
-    """Services write their notes in English; show the ones we know in the page language."""
-    return {
+    """Services write their notes in English for staff; show customers the page-language version.
+
+    Notes meant for staff only (a payment flagged for review, refund details from Stripe) are
+    replaced by a short customer-facing sentence.
+    """
+    note = note or ""
+    known = {
         "cancelled by the customer": _("cancelled by the customer"),
         "order cancelled": _("order cancelled"),
         "bank transfer received": _("bank transfer received"),
         "payment not received in time; stock released": _("payment not received in time; the order was cancelled"),
-    }.get(note or "", note or "")
+        "card payment received": _("card payment received"),
+        "card payment is being processed by the bank": _("card payment is being processed by the bank"),
+        "card payment failed; stock released": _("card payment failed; the order was cancelled"),
+        "refunded before hand-over": _("refunded"),
+    }
+    if note in known:
+        return known[note]
+    if note.startswith("payment flagged for staff"):
+        return _("our staff are checking this payment")
+    if note.startswith("refund"):
+        return _("a refund was recorded")
+    return note
 
 
 # ---- the confirmation email -----------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -90,7 +91,7 @@ def producer_profile(slug: str) -> ProducerProfile:
         select(Producer).where(Producer.slug == slug[:160]).options(_with_locality())
     ).first()
     if producer is None:
-        raise NotFound("No such producer.")
+        raise NotFound(_("No such producer."))
     products = browse(CatalogFilters(producer=producer.slug, sort="stars"), per_page=PROFILE_PRODUCTS)
     valid = select(Certificate.product_id).where(Certificate.valid_clause())
     not_on_sale = list(db.session.scalars(
