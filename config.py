@@ -89,11 +89,17 @@ class Config:
         origin.strip().rstrip("/") for origin in os.environ.get("API_CORS_ORIGINS", "").split(",") if origin.strip()
     )
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120/minute")
+    # Orders placed from one address through the checkout page (each one holds stock).
+    ORDER_RATE_LIMIT = os.environ.get("ORDER_RATE_LIMIT", "10/minute")
     API_ORDER_RATE_LIMIT = os.environ.get("API_ORDER_RATE_LIMIT", "10/minute")
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     # (needed for correct https links in emails and Stripe return URLs behind a load balancer).
     PROXY_COUNT = _int("PROXY_COUNT", 0)
+    # Host names this shop answers to (comma-separated). Links in emails and Stripe return URLs
+    # are built from the request's host, so production must not trust whatever a client sends.
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -125,7 +131,10 @@ class ProductionConfig(Config):
 
     @classmethod
     def validate(cls) -> None:
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        # The bank account has demo defaults and the host list guards the links in emails:
+        # neither may be left to chance in production.
+        required = ("SECRET_KEY", "DATABASE_URL", "TRUSTED_HOSTS", "BANK_BIN", "BANK_ACCOUNT", "BANK_ACCOUNT_NAME")
+        missing = [name for name in required if not os.environ.get(name)]
         if os.environ.get("STRIPE_SECRET_KEY") and not os.environ.get("STRIPE_WEBHOOK_SECRET"):
             # Card orders would take money but never be marked paid: only the webhook confirms them.
             missing.append("STRIPE_WEBHOOK_SECRET")

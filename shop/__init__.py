@@ -22,6 +22,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     )
     app.config.from_object(config_class)
     app.config.update(overrides)
+    app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))  # dev emails are written at INFO
     _prepare_sqlite(app)
     if app.config.get("PROXY_COUNT"):
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -50,7 +50,51 @@ def release_expired_command() -> None:
     click.echo(f"Released {len(numbers)} expired order(s){': ' + ', '.join(numbers) if numbers else ''}.")
 
 
+@click.group("order")
+def order_group() -> None:
+    """Staff actions on orders until the back office has screens for them."""
+
+
+def _run_order_action(number: str, action) -> None:
+    from shop.errors import DomainError
+    from shop.extensions import db
+    from shop.orders.services import get_by_number
+
+    try:
+        order = action(get_by_number(number))
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    click.echo(f"{order.number}: {order.status}")
+
+
+@order_group.command("confirm-transfer")
+@click.argument("number")
+@click.option("--by", "actor", default="staff (cli)", help="Who saw the money arrive.")
+@with_appcontext
+def confirm_transfer_command(number: str, actor: str) -> None:
+    """The bank transfer for NUMBER arrived: mark it paid and sell its held stock."""
+    from shop.orders.services import confirm_bank_transfer
+
+    _run_order_action(number, lambda order: confirm_bank_transfer(order, actor=actor))
+
+
+@order_group.command("set-status")
+@click.argument("number")
+@click.argument("status")
+@click.option("--note", default="", help="Shown in the order's history.")
+@click.option("--by", "actor", default="staff (cli)")
+@with_appcontext
+def set_status_command(number: str, status: str, note: str, actor: str) -> None:
+    """Move NUMBER to STATUS (processing, shipped, delivered, ready_for_pickup, collected, cancelled)."""
+    from shop.orders.services import transition
+
+    _run_order_action(number, lambda order: transition(order, status, actor=actor, note=note))
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(order_group)
     from shop.payments.cli import refund_command
 
     app.cli.add_command(refund_command)

@@ -1,6 +1,8 @@
 """Markdown for producer stories and product descriptions, sanitised with nh3."""
 from __future__ import annotations
 
+import html
+
 import markdown as md
 import nh3
 from markupsafe import Markup
@@ -20,7 +22,8 @@ def excerpt(text: str | None, length: int = 220) -> str:
     """Plain-text start of a Markdown text, cut at a word boundary."""
     if not text:
         return ""
-    plain = nh3.clean(md.markdown(text), tags=set()).replace("\n", " ").strip()
+    # nh3 returns HTML-escaped text; unescape it, Jinja escapes it again when rendering.
+    plain = html.unescape(nh3.clean(md.markdown(text), tags=set())).replace("\n", " ").strip()
     if len(plain) <= length:
         return plain
     return plain[:length].rsplit(" ", 1)[0] + "…"

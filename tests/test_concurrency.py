@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from config import TestingConfig
 from shop import create_app
 from shop.cart import services as carts
-from shop.errors import OutOfStock
+from shop.errors import InvalidInput, OutOfStock
 from shop.extensions import db
 from shop.inventory import services as inventory
 from shop.inventory.models import Reservation
@@ -77,3 +77,46 @@ def test_forty_simultaneous_checkouts_for_ten_units_sell_exactly_ten(app, make_p
     assert db.session.scalar(select(func.count(Order.id))) == UNITS
     assert inventory.availability_matrix([product_id], [shop_id])[(shop_id, product_id)] == 0
     assert inventory.ledger_mismatches() == []
+
+
+@pytest.mark.postgres
+def test_a_double_click_on_place_order_makes_one_order(app, make_product, make_shop):
+    product = make_product("Gạo Nếp Tài", stars=4, price=200_000)
+    shop = make_shop(ships_online=True)
+    inventory.receive(shop.id, product.id, 5)
+    cart = carts.get_or_create_cart(None)
+    carts.set_quantity(cart, product.id, 2)
+    db.session.commit()
+    token = cart.token
+
+    racing = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    start = threading.Barrier(2, timeout=30)
+    outcomes: list[str] = []
+
+    def click() -> None:
+        with racing.app_context():
+            customer = orders.Customer(name="Nguyễn Thị Lan", phone="0912345678", email="lan@example.vn")
+            fulfilment = orders.Fulfilment(type="delivery", street="12 Trường Chinh", ward="Phường Đức Xuân",
+                                           province="Thái Nguyên")
+            db.session.execute(select(1))
+            start.wait()
+            try:
+                orders.place_order(token, customer, fulfilment, "cod")
+                db.session.commit()
+                outcomes.append("order")
+            except InvalidInput:
+                db.session.rollback()
+                outcomes.append("refused")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with racing.app_context():
+        db.engine.dispose()
+    assert sorted(outcomes) == ["order", "refused"]
+    assert db.session.scalar(select(func.count(Order.id))) == 1
+    assert inventory.availability_matrix([product.id], [shop.id])[(shop.id, product.id)] == 3

@@ -10,7 +10,22 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
         ProductionConfig.validate()
 
 
+PRODUCTION_ENV = {
+    "SECRET_KEY": "x" * 32, "DATABASE_URL": "postgresql+psycopg://u@db/ocop", "TRUSTED_HOSTS": "ocop.example",
+    "BANK_BIN": "970418", "BANK_ACCOUNT": "123456789", "BANK_ACCOUNT_NAME": "OCOP BAC KAN",
+}
+
+
 def test_production_starts_with_secrets(monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "x" * 32)
-    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@db/ocop")
+    for name, value in PRODUCTION_ENV.items():
+        monkeypatch.setenv(name, value)
     ProductionConfig.validate()
+
+
+@pytest.mark.parametrize("name", ["TRUSTED_HOSTS", "BANK_ACCOUNT"])
+def test_production_refuses_demo_bank_account_and_open_hosts(monkeypatch, name):
+    for key, value in PRODUCTION_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv(name)
+    with pytest.raises(RuntimeError, match=name):
+        ProductionConfig.validate()

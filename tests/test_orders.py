@@ -267,3 +267,61 @@ def test_orders_are_found_only_with_their_token(stocked):
     for number, token in [(order.number, "wrong"), ("OC-0000-000000", order.access_token), (order.number, None)]:
         with pytest.raises(NotFound):
             orders.find_order(number, token)
+
+
+def test_staff_move_orders_from_the_command_line(stocked, runner):
+    order = orders.place_order(cart_with((stocked["nep"], 1)), CUSTOMER, DELIVERY, "bank_transfer")
+    db.session.commit()
+    number = order.number
+
+    result = runner.invoke(args=["order", "confirm-transfer", number])
+    assert result.exit_code == 0 and f"{number}: paid" in result.output
+    for status in ("processing", "shipped"):
+        assert runner.invoke(args=["order", "set-status", number, status]).exit_code == 0
+    refused = runner.invoke(args=["order", "set-status", number, "collected"])
+    assert refused.exit_code != 0 and "collected" in refused.output
+    db.session.expire_all()
+    assert db.session.scalars(select(Order.status).where(Order.number == number)).one() == "shipped"
+    assert on_hand(stocked["online"], stocked["nep"]) == 2
+
+
+def test_refunding_a_paid_order_before_hand_over_returns_the_units(stocked):
+    order = orders.place_order(cart_with((stocked["nep"], 2)), CUSTOMER, DELIVERY, "bank_transfer")
+    orders.confirm_bank_transfer(order, actor="staff")
+    orders.transition(order, "refunded", actor="staff")
+    db.session.commit()
+    assert on_hand(stocked["online"], stocked["nep"]) == 3
+
+
+def test_the_same_product_written_differently_is_one_cart_line(stocked, client):
+    from shop.cart.models import CartItem
+
+    pid = stocked["mien"].id
+    for raw in (f"{pid}", f"0{pid}", f" {pid} ", f"+{pid}", "١", "𝟙"):
+        response = client.post("/cart/add", data={"product_id": raw, "quantity": "1"})
+        assert response.status_code == 302, raw  # added, or refused with a message: never a 500
+    assert [(i.product_id, i.quantity) for i in db.session.scalars(select(CartItem))] == [(pid, 3)]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("email", "lan@example.vn\r\nBcc: victim@example.vn"),
+    ("name", "Lan\nAdmin"),
+    ("email", "lan@@example"),
+])
+def test_line_breaks_and_bad_emails_are_refused(stocked, field, value):
+    customer = orders.Customer(**{**CUSTOMER.__dict__, field: value})
+    with pytest.raises(InvalidInput) as error:
+        orders.place_order(cart_with((stocked["mien"], 1)), customer, DELIVERY, "cod")
+    assert error.value.details["field"] == field
+
+
+@pytest.mark.parametrize("key, limit", list(orders.ADDRESS_MAX.items()))
+def test_address_lines_up_to_their_limit_fit_the_database(stocked, key, limit):
+    """PostgreSQL refuses text longer than its column: the service must refuse it first."""
+    too_long = orders.Fulfilment(**{**DELIVERY.__dict__, key: "x" * (limit + 1)})
+    with pytest.raises(InvalidInput):
+        orders.place_order(cart_with((stocked["mien"], 1)), CUSTOMER, too_long, "cod")
+    db.session.rollback()
+    longest = orders.Fulfilment(**{**DELIVERY.__dict__, key: "x" * limit})
+    orders.place_order(cart_with((stocked["mien"], 1)), CUSTOMER, longest, "cod")
+    db.session.commit()

@@ -18,6 +18,7 @@ from shop.api.inputs import MAX_BODY_BYTES, TOKEN_PATTERN
 from shop.catalog.models import CERT_LEVELS
 from shop.catalog.search import MAX_QUERY_LENGTH
 from shop.catalog.services import MAX_PAGE, SORTS
+from shop.orders.services import ADDRESS_MAX
 from shop.orders.models import PAYMENT_METHODS
 from shop.orders.services import TRANSITIONS
 from shop.producers.models import PRODUCER_KINDS
@@ -226,9 +227,10 @@ def _schemas(max_quantity: int) -> dict:
             "email": {"type": "string", "maxLength": 200},
         }),
         "Address": _object({
-            "street": {**text, "description": "House number and street."},
-            "ward": {**text, "description": "Ward or commune (phường / xã)."},
-            "province": {**text, "description": "Province or city (tỉnh / thành phố)."},
+            "street": {**text, "maxLength": ADDRESS_MAX["street"], "description": "House number and street."},
+            "ward": {**text, "maxLength": ADDRESS_MAX["ward"], "description": "Ward or commune (phường / xã)."},
+            "province": {**text, "maxLength": ADDRESS_MAX["province"],
+                         "description": "Province or city (tỉnh / thành phố)."},
         }, description="A delivery address in Vietnam."),
         "DeliveryFulfilment": _object({"type": {"type": "string", "const": "delivery"},
                                        "address": _ref("Address")},

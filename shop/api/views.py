@@ -258,8 +258,8 @@ def _fulfilment(body: dict) -> orders.Fulfilment:
     kind = inputs.string_field(data, "type", "fulfilment.type", 20)
     if kind == "delivery":
         address = inputs.object_field(data, "address", "fulfilment.address")
-        parts = {key: inputs.string_field(address, key, f"fulfilment.address.{key}", 200)
-                 for key in ("street", "ward", "province")}
+        parts = {key: inputs.string_field(address, key, f"fulfilment.address.{key}", limit)
+                 for key, limit in orders.ADDRESS_MAX.items()}
         return orders.Fulfilment(type="delivery", **parts)
     if kind == "pickup":
         return orders.Fulfilment(type="pickup", pickup_shop_id=inputs.int_field(data, "shop_id", "fulfilment.shop_id"))

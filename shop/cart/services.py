@@ -31,6 +31,24 @@ def find_cart(token: str | None) -> Cart | None:
     ).first()
 
 
+def lock_cart(cart: Cart) -> Cart:
+    """Re-read a cart and its items under a row lock (``FOR UPDATE`` on PostgreSQL).
+
+    Two clicks at once (add to cart, place order) then run one after the other instead of both
+    inserting the same line or both turning one cart into two orders.
+    """
+    if cart.id is None:
+        return cart
+    locked = db.session.scalars(
+        select(Cart).where(Cart.id == cart.id).with_for_update()
+        .options(selectinload(Cart.items).selectinload(CartItem.product).selectinload(Product.certificates))
+        .execution_options(populate_existing=True)
+    ).first()
+    if locked is None:
+        raise InvalidInput(_("This cart has already been turned into an order."), problem="cart_gone")
+    return locked
+
+
 def get_or_create_cart(token: str | None) -> Cart:
     cart = find_cart(token)
     if cart is None:
@@ -55,12 +73,16 @@ def parse_quantity(raw, allow_zero: bool = False) -> int:
     return quantity
 
 
-def _sellable_product(product_id) -> Product:
-    try:
-        product_id = int(product_id)
-    except (TypeError, ValueError):
-        raise NotFound(_("No such product.")) from None
-    product = db.session.get(Product, product_id) if 0 < product_id < 2**31 else None
+def parse_product_id(raw) -> int:
+    """A product id as the database knows it: plain ASCII digits, in range; else NotFound."""
+    text = str(raw).strip() if raw is not None and not isinstance(raw, bool) else ""
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**31:
+        raise NotFound(_("No such product."))
+    return int(text)
+
+
+def _sellable_product(product_id: int) -> Product:
+    product = db.session.get(Product, product_id)
     if product is None:
         raise NotFound(_("No such product."))
     if not product.sellable:
@@ -75,7 +97,9 @@ def _total_available(product_id: int) -> int:
 def set_quantity(cart: Cart, product_id, quantity) -> CartItem | None:
     """Put exactly ``quantity`` of a product in the cart (0 removes it)."""
     quantity = parse_quantity(quantity, allow_zero=True)
-    item = next((i for i in cart.items if str(i.product_id) == str(product_id)), None)
+    product_id = parse_product_id(product_id)
+    cart = lock_cart(cart)
+    item = next((i for i in cart.items if i.product_id == product_id), None)
     if quantity == 0:
         if item is not None:
             cart.items.remove(item)
@@ -101,7 +125,9 @@ def set_quantity(cart: Cart, product_id, quantity) -> CartItem | None:
 def add(cart: Cart, product_id, quantity=1) -> CartItem | None:
     """Add ``quantity`` units to what is already in the cart."""
     quantity = parse_quantity(quantity)
-    current = next((i.quantity for i in cart.items if str(i.product_id) == str(product_id)), 0)
+    product_id = parse_product_id(product_id)
+    cart = lock_cart(cart)
+    current = next((i.quantity for i in cart.items if i.product_id == product_id), 0)
     maximum = current_app.config["MAX_LINE_QUANTITY"]
     return set_quantity(cart, product_id, min(current + quantity, maximum))
 

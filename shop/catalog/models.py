@@ -71,10 +71,9 @@ class Product(db.Model):
     def valid_certificate(self, on: date | None = None) -> Optional["Certificate"]:
         """The certificate that lets this product show a badge and be sold today, if any."""
         on = on or today_vn()
-        for cert in self.certificates:
-            if cert.is_valid(on):
-                return cert
-        return None
+        valid = [cert for cert in self.certificates if cert.is_valid(on)]
+        # Normally at most one; if two overlap, the higher rating counts (as in listings' SQL).
+        return max(valid, key=lambda cert: (cert.stars, cert.issued_on), default=None)
 
     @property
     def stars(self) -> int | None:

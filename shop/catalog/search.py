@@ -94,6 +94,3 @@ def rank_expression(terms: list[str]):
         else_=2,
     )
 
-
-def any_term_clause(terms: list[str]):
-    return or_(*[Product.search_text.like(_like(t), escape="\\") for t in terms])

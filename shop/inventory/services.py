@@ -113,13 +113,6 @@ def count(shop_id: int, product_id: int, counted: int, *, user_id: int | None = 
     return record_movement(shop_id, product_id, counted - current, "count", user_id=user_id, note=note)
 
 
-def on_hand_by_shop(product_id: int) -> dict[int, int]:
-    rows = db.session.execute(
-        select(StockLevel.shop_id, StockLevel.on_hand).where(StockLevel.product_id == product_id)
-    )
-    return {shop_id: on_hand for shop_id, on_hand in rows}
-
-
 def active_hold_clause(now: datetime | None = None):
     """Reservations that still count: held, and not past their expiry."""
     now = now or utcnow()

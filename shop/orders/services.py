@@ -6,10 +6,12 @@ talks to the outside world: emails and payment providers are called after the co
 """
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
@@ -60,6 +62,13 @@ def payment_methods(fulfilment: str) -> tuple[str, ...]:
     return tuple(m for m in methods if m != "card" or card_enabled())
 
 
+# Longest accepted text per field; the columns of Order are this wide.
+NAME_MAX, EMAIL_MAX = 120, 200
+ADDRESS_MAX = {"street": 200, "ward": 120, "province": 120}
+# Control characters (line breaks included) never belong in a name, email or address line.
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
 @dataclass
 class Customer:
     name: str
@@ -68,14 +77,18 @@ class Customer:
 
     def cleaned(self) -> "Customer":
         for key in ("name", "phone", "email"):
-            if "\x00" in (getattr(self, key) or ""):  # PostgreSQL cannot store it; no one types it
+            if _CONTROL.search(getattr(self, key) or ""):
                 raise InvalidInput(_("This field contains characters we cannot accept."), field=key)
         name = (self.name or "").strip()
-        if not 2 <= len(name) <= 120:
+        if not 2 <= len(name) <= NAME_MAX:
             raise InvalidInput(_("Please enter your name."), field="name")
         email = (self.email or "").strip()
-        if len(email) > 200 or "@" not in email or email.startswith("@") or email.endswith("@"):
-            raise InvalidInput(_("Please enter a valid email address."), field="email")
+        try:
+            if len(email) > EMAIL_MAX:
+                raise EmailNotValidError
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise InvalidInput(_("Please enter a valid email address."), field="email") from None
         try:
             phone = normalize_vn_phone(self.phone)
         except InvalidInput:
@@ -102,9 +115,9 @@ class Fulfilment:
             return Fulfilment(type="pickup", pickup_shop_id=shop_id)
         if self.type != "delivery":
             raise InvalidInput(_("Choose delivery or pick-up."), field="fulfilment")
-        parts = {k: (getattr(self, k) or "").strip() for k in ("street", "ward", "province")}
+        parts = {k: (getattr(self, k) or "").strip() for k in ADDRESS_MAX}
         for key, value in parts.items():
-            if not 2 <= len(value) <= 200 or "\x00" in value:
+            if not 2 <= len(value) <= ADDRESS_MAX[key] or _CONTROL.search(value):
                 raise InvalidInput(_("Please fill in the delivery address."), field=key)
         return Fulfilment(type="delivery", **parts)
 
@@ -189,6 +202,8 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
     if payment_method not in payment_methods(fulfilment.type):
         raise InvalidInput(_("That payment method is not available for this order."), field="payment_method")
     cart = carts.find_cart(cart_token)
+    if cart is not None:
+        cart = carts.lock_cart(cart)  # a second click waits here, then finds the cart gone
     cart_view = carts.view(cart)
     if not cart_view.lines:
         raise InvalidInput(_("Your cart is empty."))
@@ -247,6 +262,17 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
     return order
 
 
+def lock_order(order: Order) -> Order:
+    """The order with its lines and holds re-read under a row lock (``FOR UPDATE`` on PostgreSQL)."""
+    if order.id is None:
+        return order
+    return db.session.scalars(
+        select(Order).where(Order.id == order.id).with_for_update()
+        .options(selectinload(Order.lines).selectinload(OrderLine.reservations))
+        .execution_options(populate_existing=True)
+    ).one()
+
+
 def _record(order: Order, from_status: str | None, to_status: str, actor: str, note: str) -> None:
     order.events.append(OrderEvent(from_status=from_status, to_status=to_status, actor=actor, note=note))
 
@@ -257,7 +283,12 @@ def _reservations(order: Order) -> list[Reservation]:
 
 def transition(order: Order, to_status: str, *, actor: str = "system", note: str = "",
                user_id: int | None = None) -> Order:
-    """Move an order to ``to_status`` if the life cycle allows it, with its stock side effects."""
+    """Move an order to ``to_status`` if the life cycle allows it, with its stock side effects.
+
+    The order is re-read under a row lock first, so a customer's cancel, a staff action and a
+    payment webhook for the same order run one after the other, each on fresh state.
+    """
+    order = lock_order(order)
     if to_status not in TRANSITIONS.get(order.status, set()):
         raise InvalidTransition(
             _("An order that is %(status)s cannot become %(to)s.", status=order.status, to=to_status))
@@ -268,10 +299,11 @@ def transition(order: Order, to_status: str, *, actor: str = "system", note: str
     if to_status in COMMITS_STOCK:
         for reservation in _reservations(order):
             inventory.commit_reservation(reservation, reference=order.number, user_id=user_id)
-    if to_status == "cancelled":
+    if to_status == "cancelled" or (to_status == "refunded" and order.status == "paid"):
+        # Cancelled, or refunded before hand-over: the goods never left the shop.
         for reservation in _reservations(order):
             inventory.release_reservation(reservation, reference=order.number, user_id=user_id,
-                                          note=note or "order cancelled")
+                                          note=note or f"order {to_status}")
     from_status = order.status
     order.status = to_status
     _record(order, from_status, to_status, actor, note)

@@ -13,7 +13,7 @@ from shop import vietqr
 from shop.cart import services as carts
 from shop.cart.views import clear_cart_cookie, current_cart_token
 from shop.errors import DomainError, OutOfStock
-from shop.extensions import db
+from shop.extensions import db, limiter
 from shop.orders import bp
 from shop.orders import services as orders
 from shop.orders.forms import CheckoutForm, choice
@@ -61,7 +61,12 @@ def _checkout_context(form: CheckoutForm, cart_view):
     }
 
 
+def _checkout_rate_limit() -> str:
+    return current_app.config["ORDER_RATE_LIMIT"]
+
+
 @bp.route("/checkout", methods=["GET", "POST"])
+@limiter.limit(_checkout_rate_limit, methods=["POST"])  # placing orders holds stock: not for bots
 def checkout():
     token = current_cart_token()
     cart_view = carts.view(carts.find_cart(token))
