@@ -325,3 +325,17 @@ def test_address_lines_up_to_their_limit_fit_the_database(stocked, key, limit):
     longest = orders.Fulfilment(**{**DELIVERY.__dict__, key: "x" * limit})
     orders.place_order(cart_with((stocked["mien"], 1)), CUSTOMER, longest, "cod")
     db.session.commit()
+
+
+def test_a_customer_cannot_cancel_while_the_bank_processes_a_card_payment(stocked, client, app, monkeypatch):
+    from shop.payments.models import Payment
+
+    monkeypatch.setitem(app.config, "STRIPE_SECRET_KEY", "sk_test_stand_in")
+    order = orders.place_order(cart_with((stocked["nep"], 1)), CUSTOMER, DELIVERY, "card")
+    db.session.add(Payment(order_id=order.id, amount=order.total, idempotency_key="k-1", status="processing"))
+    db.session.commit()
+
+    client.post(f"/orders/{order.number}/cancel", data={"token": order.access_token})
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "pending_payment"
+    assert available(stocked["online"], stocked["nep"]) == 2

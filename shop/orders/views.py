@@ -159,6 +159,14 @@ def detail(number: str):
 def cancel(number: str):
     token = request.form.get("token")
     order = orders.find_order(number, token)
+    if order.payment_method == "card":
+        from shop.payments.services import payment_in_progress
+
+        if payment_in_progress(order):
+            # The money may still arrive: cancelling now would leave a refund to chase by hand.
+            flash(_("Your bank is still processing the card payment. Please wait for the result "
+                    "or contact us to cancel."), "error")
+            return _private(redirect(url_for("orders.detail", number=number, token=token)))
     try:
         orders.cancel_by_customer(order)
         db.session.commit()

@@ -267,6 +267,11 @@ def start_card_payment(order: Order, success_url: str, cancel_url: str) -> str:
     return payment.checkout_url
 
 
+def payment_in_progress(order: Order) -> bool:
+    """True while a delayed card payment is being processed by the bank (money may still come)."""
+    return any(p.status == "processing" for p in _payments(order))
+
+
 def close_open_sessions(order: Order) -> None:
     """Expire the order's open Checkout Session at Stripe, so a cancelled order cannot be paid.
 
