@@ -23,6 +23,7 @@ from shop.extensions import db
 from shop.inventory import services as inventory
 from shop.inventory.models import Reservation
 from shop.orders.models import Order, OrderEvent, OrderLine
+from shop.orders.notifications import status_label
 from shop.phone import normalize_vn_phone
 from shop.shops.models import Shop
 from shop.timeutil import VN_TZ, utcnow
@@ -291,7 +292,8 @@ def transition(order: Order, to_status: str, *, actor: str = "system", note: str
     order = lock_order(order)
     if to_status not in TRANSITIONS.get(order.status, set()):
         raise InvalidTransition(
-            _("An order that is %(status)s cannot become %(to)s.", status=order.status, to=to_status))
+            _("An order that is %(status)s cannot become %(to)s.",
+              status=status_label(order.status), to=status_label(to_status)))
     if to_status in DELIVERY_ONLY and order.fulfilment != "delivery":
         raise InvalidTransition(_("Only delivery orders can be shipped."))
     if to_status in PICKUP_ONLY and order.fulfilment != "pickup":
