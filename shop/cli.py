@@ -80,17 +80,33 @@ def confirm_transfer_command(number: str, actor: str) -> None:
     _run_order_action(number, lambda order: confirm_bank_transfer(order, actor=actor))
 
 
+STAFF_STATUSES = ("processing", "shipped", "delivered", "ready_for_pickup", "collected", "cancelled")
+
+
 @order_group.command("set-status")
 @click.argument("number")
-@click.argument("status")
+@click.argument("status", type=click.Choice(STAFF_STATUSES))
 @click.option("--note", default="", help="Shown in the order's history.")
 @click.option("--by", "actor", default="staff (cli)")
 @with_appcontext
 def set_status_command(number: str, status: str, note: str, actor: str) -> None:
-    """Move NUMBER to STATUS (processing, shipped, delivered, ready_for_pickup, collected, cancelled)."""
-    from shop.orders.services import transition
+    """Move NUMBER to STATUS. Payments are not touched: money goes back only with `flask refund`."""
+    from shop.errors import NotAllowed
+    from shop.orders.services import lock_order, transition
 
-    _run_order_action(number, lambda order: transition(order, status, actor=actor, note=note))
+    def move(order):
+        order = lock_order(order)
+        if status == "cancelled" and order.status == "paid":
+            # Cancelling would put the goods back but keep the customer's money.
+            raise NotAllowed("This order is paid: refund it (flask refund NUMBER) instead of cancelling.")
+        return transition(order, status, actor=actor, note=note)
+
+    _run_order_action(number, move)
+    if status == "cancelled":
+        from shop.orders.services import get_by_number
+        from shop.payments.services import close_open_sessions
+
+        close_open_sessions(get_by_number(number))  # after the commit: a cancelled order cannot be paid
 
 
 def init_app(app: Flask) -> None:

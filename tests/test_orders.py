@@ -339,3 +339,24 @@ def test_a_customer_cannot_cancel_while_the_bank_processes_a_card_payment(stocke
     db.session.expire_all()
     assert db.session.get(Order, order.id).status == "pending_payment"
     assert available(stocked["online"], stocked["nep"]) == 2
+
+
+def test_staff_cannot_cancel_a_paid_order_from_the_command_line(stocked, runner):
+    order = orders.place_order(cart_with((stocked["nep"], 1)), CUSTOMER, DELIVERY, "bank_transfer")
+    orders.confirm_bank_transfer(order, actor="staff")
+    db.session.commit()
+    result = runner.invoke(args=["order", "set-status", order.number, "cancelled"])
+    assert result.exit_code != 0 and "refund" in result.output
+    assert runner.invoke(args=["order", "set-status", order.number, "refunded"]).exit_code == 2  # not a staff status
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).status == "paid"
+
+
+def test_a_stale_page_cannot_cancel_an_order_staff_already_moved_on(stocked):
+    """The customer's page was loaded while the order was placed; staff start preparing it meanwhile."""
+    order = orders.place_order(cart_with((stocked["mien"], 1)), CUSTOMER, DELIVERY, "cod")
+    db.session.commit()
+    db.session.execute(Order.__table__.update().where(Order.id == order.id).values(status="processing"))
+    assert order.status == "placed"  # what the customer's request still believes
+    with pytest.raises(NotAllowed):
+        orders.cancel_by_customer(order)

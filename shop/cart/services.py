@@ -39,6 +39,7 @@ def lock_cart(cart: Cart) -> Cart:
     """
     if cart.id is None:
         return cart
+    db.session.flush()  # the reload below must not drop unsaved changes
     locked = db.session.scalars(
         select(Cart).where(Cart.id == cart.id).with_for_update()
         .options(selectinload(Cart.items).selectinload(CartItem.product).selectinload(Product.certificates))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -267,6 +268,7 @@ def lock_order(order: Order) -> Order:
     """The order with its lines and holds re-read under a row lock (``FOR UPDATE`` on PostgreSQL)."""
     if order.id is None:
         return order
+    db.session.flush()  # the reload below must not drop a caller's unsaved changes
     return db.session.scalars(
         select(Order).where(Order.id == order.id).with_for_update()
         .options(selectinload(Order.lines).selectinload(OrderLine.reservations))
@@ -313,10 +315,20 @@ def transition(order: Order, to_status: str, *, actor: str = "system", note: str
     return order
 
 
-def cancel_by_customer(order: Order) -> Order:
+def cancel_by_customer(order: Order, *, payment_pending: Callable[[Order], bool] | None = None) -> Order:
+    """The customer cancels, if the order has not moved on meanwhile.
+
+    The checks run on the order as re-read under its lock: staff or a payment may have moved it
+    between the customer opening the page and pressing the button. ``payment_pending`` (given by
+    the caller for card orders) says whether money may still arrive, in which case we refuse.
+    """
+    order = lock_order(order)
     if order.status not in CUSTOMER_CANCELLABLE:
         raise NotAllowed(_("This order is already being prepared and can no longer be cancelled online. "
                            "Please call the shop."))
+    if payment_pending is not None and payment_pending(order):
+        raise NotAllowed(_("Your bank is still processing the card payment. Please wait for the result "
+                           "or contact us to cancel."))
     return transition(order, "cancelled", actor="customer", note="cancelled by the customer")
 
 

@@ -159,16 +159,13 @@ def detail(number: str):
 def cancel(number: str):
     token = request.form.get("token")
     order = orders.find_order(number, token)
+    payment_pending = None
     if order.payment_method == "card":
-        from shop.payments.services import payment_in_progress
-
-        if payment_in_progress(order):
-            # The money may still arrive: cancelling now would leave a refund to chase by hand.
-            flash(_("Your bank is still processing the card payment. Please wait for the result "
-                    "or contact us to cancel."), "error")
-            return _private(redirect(url_for("orders.detail", number=number, token=token)))
+        from shop.payments.services import payment_in_progress as payment_pending
     try:
-        orders.cancel_by_customer(order)
+        # Card money may still arrive while the bank processes it: cancelling then would leave
+        # a refund to chase by hand, so the service refuses.
+        order = orders.cancel_by_customer(order, payment_pending=payment_pending)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
