@@ -147,3 +147,17 @@ def test_search_text_follows_producer_renames(bac_kan):
     producer.name = "HTX Nông nghiệp Đông Phương"
     db.session.commit()
     assert names(browse(CatalogFilters(q="dong phuong"))) == ["Gạo Nếp Tài"]
+
+
+@pytest.mark.parametrize("status, issued_days_ago, valid_days, expected", [
+    ("active", 10, 100, "active"),
+    ("active", 200, 100, "expired"),
+    ("active", -5, 100, "pending"),
+    ("revoked", 10, 100, "revoked"),
+    ("superseded", 10, 100, "superseded"),
+])
+def test_pages_and_api_describe_a_certificate_the_same_way(make_product, status, issued_days_ago, valid_days,
+                                                           expected):
+    issued = today_vn() - timedelta(days=issued_days_ago)
+    product = make_product(cert_status=status, issued_on=issued, expires_on=issued + timedelta(days=valid_days))
+    assert product.certificates[0].public_status() == expected

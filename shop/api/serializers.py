@@ -19,7 +19,6 @@ from shop.orders.models import Order
 from shop.producers.models import Producer
 from shop.producers.services import ProducerProfile, ProducerSummary
 from shop.shops.models import Shop
-from shop.timeutil import today_vn
 
 
 def iso(value: date | datetime | None) -> str | None:
@@ -34,16 +33,6 @@ def _locality(place) -> str | None:
     return place.full_name if place is not None else None
 
 
-def certificate_status(cert: Certificate, on: date | None = None) -> str:
-    """``active`` only while the certificate lets the product be sold today; otherwise why not."""
-    on = on or today_vn()
-    if cert.status != "active":
-        return cert.status  # revoked, superseded
-    if cert.is_valid(on):
-        return "active"
-    return "expired" if cert.is_expired(on) else "pending"
-
-
 def certificate(cert: Certificate | None) -> dict | None:
     if cert is None:
         return None
@@ -54,7 +43,7 @@ def certificate(cert: Certificate | None) -> dict | None:
         "issuing_body": cert.issuing_body,
         "issued_on": iso(cert.issued_on),
         "expires_on": iso(cert.expires_on),
-        "status": certificate_status(cert),
+        "status": cert.public_status(),
     }
 
 

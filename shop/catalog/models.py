@@ -127,6 +127,16 @@ class Certificate(db.Model):
         on = on or today_vn()
         return self.status == "active" and self.issued_on <= on <= self.expires_on
 
+    def public_status(self, on: date | None = None) -> str:
+        """What a visitor or API client is told: ``active`` only while the product may be sold
+        under it; otherwise why not (expired, pending — not yet in force —, revoked, superseded)."""
+        on = on or today_vn()
+        if self.status != "active":
+            return self.status
+        if self.is_valid(on):
+            return "active"
+        return "expired" if self.is_expired(on) else "pending"
+
     def is_expired(self, on: date | None = None) -> bool:
         return (on or today_vn()) > self.expires_on
 

@@ -44,17 +44,6 @@ def index():
                            search_q=filters.q)
 
 
-def certificate_state(cert: Certificate, today) -> str:
-    """How the public page describes a certificate: valid, expired, pending, revoked, superseded."""
-    if cert.status == "revoked":
-        return "revoked"
-    if cert.status == "superseded":
-        return "superseded"
-    if cert.is_valid(today):
-        return "valid"
-    return "expired" if cert.is_expired(today) else "pending"
-
-
 @dataclass
 class Lapse:
     """Why a product that is still reachable (old links, QR stamps) is not on sale."""
@@ -82,7 +71,7 @@ def product(slug: str):
     except NotFound:
         raise NotFound(_("We could not find that product.")) from None
     today = today_vn()
-    states = {cert.id: certificate_state(cert, today) for cert in detail.product.certificates}
+    states = {cert.id: cert.public_status(today) for cert in detail.product.certificates}
     outlets = [(shop, units) for shop, units in detail.stock if units > 0 and shop.kind == "shop"]
     warehouse_units = sum(units for shop, units in detail.stock if units > 0 and shop.kind != "shop")
     cert = detail.certificate
