@@ -290,6 +290,69 @@ def test_group_producer_and_locality_by_slug_or_id(api, shop_data):
             assert {i["name"] for i in items} == names, (key, value)
 
 
+def test_in_stock_lists_only_products_with_units_left_after_holds(api, shop_data):
+    """Issue 8, item 6: ``in_stock=1`` was ignored and listed a product whose every unit was held."""
+    token = api.call("POST", "/carts").get_json()["token"]
+    api.call("PUT", "/carts/{token}/items/{product_id}", token=token, product_id=shop_data["basket"].id,
+             json={"quantity": 2})
+    placed = api.call("POST", "/orders", json=order_body(token))
+    assert placed.status_code == 201  # both baskets are held for the order now
+    names = lambda query: {i["name"] for i in api.call("GET", "/products", query=query).get_json()["items"]}  # noqa: E731
+    assert names({"in_stock": "1"}) == {"Gạo Nếp Tài Ba Bể", "Miến dong Tài Hoan"}
+    assert names({"in_stock": "true"}) == names({"in_stock": "1"})
+    assert names({"in_stock": "0"}) == names({}) == {"Gạo Nếp Tài Ba Bể", "Miến dong Tài Hoan", "Giỏ mây tre đan"}
+    basket = api.call("GET", "/products/{product_id}", product_id=shop_data["basket"].id).get_json()
+    assert basket["available"] == 0 and basket["stock"] == []  # the product page's rule, the same number
+
+
+def test_every_filter_of_the_pages_is_in_the_api_and_its_document(api, document, shop_data):
+    from shop.catalog.filters import PARAMETERS
+
+    listed = {api.resolve(p)["name"] for p in document["paths"]["/products"]["get"]["parameters"]}
+    assert listed == set(PARAMETERS)
+    query = {"q": "tai", "stars": "4,5", "group": shop_data["food"].slug, "producer": shop_data["coop"].id,
+             "locality": shop_data["ba_be"].slug, "min_price": "60000", "max_price": "70000", "in_stock": "1",
+             "sort": "price_asc", "page": "1", "per_page": "5"}
+    body = api.call("GET", "/products", query=query).get_json()
+    assert [i["name"] for i in body["items"]] == ["Gạo Nếp Tài Ba Bể"] and body["per_page"] == 5
+
+
+@pytest.mark.parametrize("query, names", [
+    ({"min_price": "100000"}, {"Miến dong Tài Hoan", "Giỏ mây tre đan"}),
+    ({"max_price": "110000"}, {"Gạo Nếp Tài Ba Bể", "Miến dong Tài Hoan"}),
+    ({"min_price": "65000", "max_price": "65000"}, {"Gạo Nếp Tài Ba Bể"}),
+])
+def test_price_range(api, shop_data, query, names):
+    assert {i["name"] for i in api.call("GET", "/products", query=query).get_json()["items"]} == names
+
+
+@pytest.mark.parametrize("template, path, query, field", [
+    ("/products", {}, {"in_stok": "1"}, "in_stok"),  # a misspelt filter must not list everything
+    ("/products", {}, {"utm_source": "zalo"}, "utm_source"),
+    ("/products", {}, {"in_stock": "maybe"}, "in_stock"),
+    ("/products", {}, {"min_price": "-1"}, "min_price"),
+    ("/products", {}, {"max_price": "1.5"}, "max_price"),
+    ("/products", {}, {"min_price": "200000", "max_price": "100000"}, "max_price"),
+    ("/products", {}, {"lang": "fr"}, "lang"),
+    ("/products", {}, {"page": ""}, "page"),  # a form's empty field means "no filter"; a program's is a mistake
+    ("/products", {}, {"in_stock": ""}, "in_stock"),
+    ("/shops", {}, {"city": "bac-kan"}, "city"),
+    ("/producers", {}, {"page": "2"}, "page"),
+    ("/products/{product_id}", {"product_id": 1}, {"fields": "name"}, "fields"),
+    ("/orders/{number}", {"number": "OC-2026-000001"}, {"token": "abc", "expand": "1"}, "expand"),
+])
+def test_unknown_or_malformed_query_parameters_are_refused_everywhere(api, shop_data, template, path, query, field):
+    response = api.call("GET", template, query=query, **path)
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["code"] == "invalid_parameter" and error["field"] == field
+
+
+def test_lang_is_accepted_everywhere(api, shop_data):
+    assert api.call("GET", "/shops", query={"lang": "en"}).status_code == 200
+    assert api.call("GET", "/products", query={"lang": "vi", "q": "nep"}).status_code == 200
+
+
 def test_paging_and_pages_past_the_end_are_empty(api, shop_data):
     first = api.call("GET", "/products", query={"per_page": "2"}).get_json()
     second = api.call("GET", "/products", query={"per_page": "2", "page": "2"}).get_json()

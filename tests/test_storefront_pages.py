@@ -69,6 +69,35 @@ def test_junk_query_parameters_never_fail(client, catalogue, query):
     assert "x" * 200 not in html  # a pasted essay is not echoed into every link
 
 
+def test_filters_that_cannot_be_used_are_named_in_a_notice(client, catalogue):
+    status, html = page(client, "/products?page=abc&min_price=-5&in_stock=maybe&stars=5")
+    assert status == 200 and 'id="filters-ignored"' in html
+    notice = html.split('id="filters-ignored">')[1].split("</p>")[0]
+    assert notice == ("Một số bộ lọc trong địa chỉ không dùng được như đã ghi nên đã được bỏ qua: "
+                      "Giá thấp nhất, Chỉ hiện hàng còn, Trang.".replace("Chỉ hiện hàng còn", filter_label("in_stock")))
+    assert "Miến dong Tài Hoan" in html  # the stars filter that could be read still applies
+    # Unknown parameters (tracking tags) and empty form fields are not worth a word.
+    status, html = page(client, "/products?utm_source=zalo&fbclid=x&group=&min_price=&lang=vi")
+    assert status == 200 and 'id="filters-ignored"' not in html and "Miến dong Tài Hoan" in html
+
+
+def filter_label(name):
+    from shop.catalog.views import filter_labels
+
+    return filter_labels()[name]
+
+
+def test_pages_and_api_read_filters_alike(client, catalogue):
+    """One reader for both: the same query string lists the same products on the page and the API."""
+    for query in ("stars=5", "in_stock=1", "min_price=100000&max_price=120000", "locality=bac-kan",
+                  "q=mien&sort=name", "stars=3"):
+        api = client.get("/api/v1/products?" + query).get_json()
+        html = page(client, "/products?" + query)[1]
+        assert api["total"] == int(html.split('page-head__count" role="status">')[1].split(" ")[0]), query
+        for item in api["items"]:
+            assert item["name"] in html
+
+
 def test_an_empty_result_offers_to_clear_the_filters(client, catalogue):
     status, html = page(client, "/products?q=khong-co-gi")
     assert status == 200 and "Bỏ tất cả bộ lọc" in html

@@ -17,7 +17,8 @@ from markupsafe import Markup
 from shop.api.inputs import MAX_BODY_BYTES, TOKEN_PATTERN
 from shop.catalog.models import CERT_LEVELS
 from shop.catalog.search import MAX_QUERY_LENGTH
-from shop.catalog.services import MAX_PAGE, SORTS
+from shop.catalog.filters import FALSE_VALUES, MAX_LOCALITY_REF_LENGTH, MAX_PAGE, MAX_PER_PAGE, MAX_PRICE, \
+    MAX_REF_LENGTH, SORTS, TRUE_VALUES
 from shop.orders.services import ADDRESS_MAX
 from shop.orders.models import PAYMENT_METHODS
 from shop.orders.services import TRANSITIONS
@@ -50,6 +51,8 @@ their unguessable tokens — keep them private. No cookies are used.
 naming the offending parameter or body field (`customer.phone`) when there is one, and sometimes
 `details` (e.g. the `product_id` that sold out). `code` is stable; `message` is written for the
 customer, in Vietnamese by default or English with `?lang=en`.
+A query parameter that an operation does not list is refused (`invalid_parameter`), so a
+misspelt filter never passes unnoticed; `lang` (`vi` or `en`) is accepted everywhere.
 Codes: `invalid_parameter`, `invalid_json`, `invalid_input` (400), `not_found` (404),
 `method_not_allowed` (405), `out_of_stock` (409), `payload_too_large` (413),
 `unsupported_media_type` (415), `rate_limited` (429).
@@ -328,7 +331,7 @@ def _param(name: str, where: str, schema: dict, description: str, required: bool
 
 
 def _parameters() -> dict:
-    ref = {"type": "string", "maxLength": 160}
+    ref = {"type": "string", "maxLength": MAX_REF_LENGTH}
     return {
         "q": _param("q", "query", {"type": "string", "maxLength": MAX_QUERY_LENGTH},
                     "Search words, accents optional (`nep tai` finds \"Gạo Nếp Tài\"): names, producer, "
@@ -338,17 +341,29 @@ def _parameters() -> dict:
                         "Only products with these OCOP stars. Repeat (`stars=4&stars=5`) or separate with "
                         "commas (`stars=4,5`).", style="form", explode=True),
         "group": _param("group", "query", ref, "A product group: its slug (`thuc-pham`) or numeric id. "
-                                               "A top-level group includes its subgroups. Empty: no filter."),
+                                               "A group includes its subgroups, at any depth. Empty: no filter."),
         "producer": _param("producer", "query", ref, "A producer: its slug or numeric id."),
-        "locality": _param("locality", "query", {**ref, "maxLength": 120},
-                           "A place of origin (slug or numeric id), with everything inside it."),
+        "locality": _param("locality", "query", {**ref, "maxLength": MAX_LOCALITY_REF_LENGTH},
+                           "A place of origin (slug or numeric id), with everything inside it and every "
+                           "older place merged into it: `thai-nguyen` includes the former Bắc Kạn province "
+                           "(merged on 1/7/2025) and its districts and communes. An old name covers only "
+                           "what was in it."),
+        "min_price": _param("min_price", "query", {"type": "integer", "minimum": 0, "maximum": MAX_PRICE},
+                            "Lowest price in whole đồng (inclusive)."),
+        "max_price": _param("max_price", "query", {"type": "integer", "minimum": 0, "maximum": MAX_PRICE},
+                            "Highest price in whole đồng (inclusive); not below `min_price`."),
+        "in_stock": _param("in_stock", "query", {"type": "string", "enum": [*TRUE_VALUES, *FALSE_VALUES]},
+                           "`1` (or `true`, `on`, `yes`): only products with units available now, that is "
+                           "stock on hand less units held for orders, at any shop — the `available` number, "
+                           "the same as on the product page. `0`/`false`/`off`/`no` or absent: all."),
         "sort": _param("sort", "query", {"type": "string", "enum": list(SORTS)},
                        "Order: `relevance` (default when searching), `stars` (default otherwise), "
                        "`price_asc`, `price_desc`, `name`, `newest`."),
         "page": _param("page", "query", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
                        "Page number, from 1."),
-        "per_page": _param("per_page", "query", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-                           "Products per page, 1 to 100."),
+        "per_page": _param("per_page", "query",
+                           {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
+                           f"Products per page, 1 to {MAX_PER_PAGE}."),
         "product_id": _param("product_id", "path", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
                              "The product's id."),
         "producer_id": _param("producer_id", "path", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
@@ -429,6 +444,11 @@ PICKUP_ORDER_EXAMPLE = {
 }
 
 
+# The query parameters of GET /products: every filter of the catalogue pages (shop.catalog.filters).
+PRODUCT_FILTERS = ("q", "stars", "group", "producer", "locality", "min_price", "max_price", "in_stock", "sort",
+                   "page", "per_page")
+
+
 def _paths() -> dict:
     limited = {"429": _r("TooManyRequests")}
     body_errors = {"400": _r("BadRequest"), "413": _r("PayloadTooLarge"), "415": _r("UnsupportedMediaType")}
@@ -436,8 +456,10 @@ def _paths() -> dict:
         "/products": {"get": {
             "operationId": "listProducts", "tags": ["Catalogue"], "summary": "Find products",
             "description": "Products on sale (listed, with a valid OCOP certificate), best stars first, "
-                           "or by relevance when searching. Unknown slugs or ids simply match nothing.",
-            "parameters": [_p(n) for n in ("q", "stars", "group", "producer", "locality", "sort", "page", "per_page")],
+                           "or by relevance when searching: the filters of the website's catalogue, read by "
+                           "the same code. Unknown slugs or ids simply match nothing; an unknown parameter "
+                           "or a malformed value is refused (400, `field` names it).",
+            "parameters": [_p(n) for n in PRODUCT_FILTERS],
             "responses": {
                 "200": _json("ProductPage", "A page of products.",
                              {"items": [PRODUCT_EXAMPLE], "total": 1, "page": 1, "per_page": 20, "pages": 1},
@@ -558,6 +580,10 @@ def _paths() -> dict:
 def build(config) -> dict:
     rate, order_rate = config["API_RATE_LIMIT"], config["API_ORDER_RATE_LIMIT"]
     paths = _paths()
+    for item in paths.values():  # any operation refuses a query parameter it does not list
+        for op in item.values():
+            op["responses"].setdefault("400", _r("BadRequest"))
+            op["responses"] = dict(sorted(op["responses"].items()))
     order_op = paths["/orders"]["post"]
     order_op["description"] = order_op["description"].replace("{order_rate}", order_rate)
     return {
@@ -582,6 +608,17 @@ def build(config) -> dict:
             "responses": _responses(),
         },
     }
+
+
+def query_parameters(document: dict) -> dict[tuple[str, str], frozenset[str]]:
+    """{(path template, method): names of the query parameters it lists}, e.g.
+    ``("/orders/{number}", "get") → {"token"}``; the API refuses any other (``lang`` aside)."""
+    allowed = {}
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            params = [_resolve(document, p["$ref"]) if "$ref" in p else p for p in op.get("parameters", [])]
+            allowed[(path, method)] = frozenset(p["name"] for p in params if p["in"] == "query")
+    return allowed
 
 
 def spec() -> dict:

@@ -14,25 +14,21 @@ import re
 from flask import current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
 from werkzeug.routing import BuildError
 
 from shop.api import bp, inputs, openapi
 from shop.api import serializers as out
 from shop.cart import services as carts
-from shop.catalog import search
-from shop.catalog.models import Product, ProductGroup
-from shop.catalog.services import MAX_PAGE, SORTS, CatalogPage, browse, parse_filters, product_detail
+from shop.catalog.models import Product
+from shop.catalog.services import browse, product_detail, read_filters
 from shop.errors import InvalidInput, NotFound
 from shop.extensions import db, limiter
 from shop.orders import services as orders
-from shop.places.models import Locality
 from shop.producers.models import Producer
 from shop.producers.services import list_producers, producer_profile
 from shop.shops.services import public_shops
 
-DEFAULT_PER_PAGE = 20
-MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 20  # products per page of GET /products (the pages use CATALOG_PER_PAGE)
 ORDER_NUMBER = re.compile(r"[A-Za-z0-9-]{1,20}")
 # Field names of ``orders.Customer``/``Fulfilment`` errors, as paths in the API's request body.
 ORDER_FIELDS = {
@@ -71,6 +67,46 @@ limiter.shared_limit(_api_rate_limit, scope="api-v1", exempt_when=_is_preflight)
 @bp.before_request
 def _limit_body_size():
     request.max_content_length = inputs.MAX_BODY_BYTES
+
+
+_RULE_ARG = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+GLOBAL_QUERY_PARAMETERS = ("lang",)
+
+
+@bp.before_request
+def _refuse_unknown_query_parameters():
+    """Refuse a query parameter the operation does not list in the OpenAPI document.
+
+    A partner who misspells a filter (``in_stok=1``) or sends one the API does not have must learn
+    it from a 400 naming the parameter, not receive an unfiltered list. ``lang`` (the language of
+    messages) is accepted everywhere, with a known language only.
+    """
+    if request.method == "OPTIONS" or request.url_rule is None:
+        return None
+    path = _RULE_ARG.sub(r"{\1}", request.url_rule.rule.removeprefix(bp.url_prefix))
+    method = "get" if request.method == "HEAD" else request.method.lower()
+    allowed = openapi_query_parameters().get((path, method))
+    if allowed is None:  # the document itself and its page
+        return None
+    for name in request.args.keys():
+        if name not in allowed and name not in GLOBAL_QUERY_PARAMETERS:
+            shown = name[:40]
+            known = ", ".join(sorted(allowed)) or _("none")
+            raise inputs.InvalidParameter(
+                _("%(field)s is not a parameter of this request. Known parameters: %(known)s.",
+                  field=shown, known=known), field=shown)
+    lang = request.args.getlist("lang")
+    if len(lang) > 1 or (lang and lang[0] not in current_app.config["LANGUAGES"]):
+        raise inputs.InvalidParameter(_("lang must be one of: %(choices)s.",
+                                        choices=", ".join(current_app.config["LANGUAGES"])), field="lang")
+    return None
+
+
+def openapi_query_parameters() -> dict:
+    cached = current_app.extensions.get("api_query_parameters")
+    if cached is None:
+        cached = current_app.extensions["api_query_parameters"] = openapi.query_parameters(openapi.spec())
+    return cached
 
 
 @bp.after_request
@@ -135,31 +171,19 @@ def docs():
 # ---- catalogue ------------------------------------------------------------------------------
 
 
-def _slug_for(model, ref: str | int | None) -> str | None:
-    """A slug as given, or the slug of the row with that numeric id ("" if there is none)."""
-    if ref is None or isinstance(ref, str):
-        return ref
-    return db.session.scalar(select(model.slug).where(model.id == ref)) or ""
-
-
 @bp.get("/products")
 def list_products():
-    q = inputs.text_param("q", search.MAX_QUERY_LENGTH)
-    stars = inputs.stars_param()
-    group = _slug_for(ProductGroup, inputs.ref_param("group"))
-    producer = _slug_for(Producer, inputs.ref_param("producer"))
-    locality = _slug_for(Locality, inputs.ref_param("locality", 120))
-    sort = inputs.choice_param("sort", SORTS)
-    page = inputs.int_param("page", 1, 1, MAX_PAGE)
-    per_page = inputs.int_param("per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
-    if "" in (group, producer, locality):  # an id that names nothing: nothing matches
-        return jsonify(out.catalog_page(CatalogPage(items=[], total=0, page=1, per_page=per_page), page))
-    # The checked values go through the pages' own parser, so both read filters the same way.
-    args = MultiDict([("q", q), ("group", group), ("producer", producer), ("locality", locality),
-                      ("sort", sort), ("page", str(page))])
-    args.setlist("stars", [str(s) for s in stars])
-    filters = parse_filters(MultiDict([(k, v) for k, v in args.items(multi=True) if v is not None]))
-    return jsonify(out.catalog_page(browse(filters, per_page=per_page), page))
+    """The catalogue with the pages' filters, read by the pages' own reader (``read_filters``).
+
+    Unlike the pages, anything the reader could not use is refused: 400 ``invalid_parameter``
+    naming the parameter, unknown parameters included (a misspelt ``in_stok`` must not quietly
+    list everything).
+    """
+    reading = read_filters(request.args, default_per_page=DEFAULT_PER_PAGE)
+    error = reading.first_error
+    if error is not None:
+        raise inputs.InvalidParameter(error.message, field=error.param)
+    return jsonify(out.catalog_page(browse(reading.filters), reading.filters.page))
 
 
 @bp.get("/products/<int:product_id>")

@@ -6,13 +6,18 @@ Every function here runs a fixed number of SQL statements whatever the size of t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from shop.catalog import search
+# The filter object and its one reader live in shop.catalog.filters; re-exported for callers.
+from shop.catalog.filters import (  # noqa: F401
+    DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, MAX_PRICE, SORTS, CatalogFilters, FilterReading, Ref, parse_filters,
+    read_filters,
+)
 from shop.catalog.models import Certificate, Product, ProductGroup
 from shop.errors import NotFound
 from shop.extensions import db
@@ -20,58 +25,6 @@ from shop.inventory.services import available_subquery, shop_availability_subque
 from shop.places.models import Locality
 from shop.producers.models import Producer
 from shop.shops.models import Shop
-
-SORTS = ("relevance", "stars", "price_asc", "price_desc", "name", "newest")
-MAX_PRICE = 1_000_000_000
-MAX_PAGE = 10_000
-
-
-@dataclass
-class CatalogFilters:
-    q: str = ""
-    stars: list[int] = field(default_factory=list)
-    group: str | None = None
-    producer: str | None = None
-    locality: str | None = None
-    min_price: int | None = None
-    max_price: int | None = None
-    in_stock: bool = False
-    sort: str = "stars"
-    page: int = 1
-
-    @property
-    def active(self) -> bool:
-        return bool(self.q or self.stars or self.group or self.producer or self.locality
-                    or self.min_price is not None or self.max_price is not None or self.in_stock)
-
-
-def _int_or_none(raw, low: int, high: int) -> int | None:
-    try:
-        value = int(str(raw).strip())
-    except (TypeError, ValueError):
-        return None
-    return value if low <= value <= high else None
-
-
-def parse_filters(args) -> CatalogFilters:
-    """Read filters from query parameters, ignoring whatever is malformed instead of failing."""
-    stars = sorted({s for s in (_int_or_none(v, 3, 5) for v in args.getlist("stars")) if s})
-    q = search.strip_controls(args.get("q") or "")[: search.MAX_QUERY_LENGTH].strip()
-    sort = args.get("sort") if args.get("sort") in SORTS else ("relevance" if q else "stars")
-    slug = lambda name: search.strip_controls(args.get(name) or "").strip()[:160] or None  # noqa: E731
-    return CatalogFilters(
-        q=q,
-        stars=stars,
-        group=slug("group"),
-        producer=slug("producer"),
-        locality=slug("locality"),
-        min_price=_int_or_none(args.get("min_price"), 0, MAX_PRICE),
-        max_price=_int_or_none(args.get("max_price"), 0, MAX_PRICE),
-        in_stock=args.get("in_stock") in ("1", "on", "true", "yes"),
-        sort=sort,
-        page=_int_or_none(args.get("page"), 1, MAX_PAGE) or 1,
-    )
-
 
 def valid_stars_subquery():
     """(product_id, stars) for products with an active, unexpired certificate today."""
@@ -83,10 +36,32 @@ def valid_stars_subquery():
     )
 
 
-def _locality_ids(slug: str):
-    """The locality named by ``slug`` and everything below it, as a recursive CTE."""
-    tree = select(Locality.id).where(Locality.slug == slug).cte("locality_tree", recursive=True)
-    tree = tree.union_all(select(Locality.id).where(Locality.parent_id == tree.c.id))
+def _by_ref(model, ref: Ref):
+    """The condition "this row is the one ``ref`` names": a slug, or a numeric id."""
+    return model.id == ref if isinstance(ref, int) else model.slug == ref
+
+
+def group_ids(ref: Ref):
+    """SELECT of the ids of the group named by ``ref`` and every group below it (any depth).
+
+    A recursive CTE: one statement whatever the depth; UNION (not UNION ALL) stops at cycles.
+    """
+    tree = select(ProductGroup.id).where(_by_ref(ProductGroup, ref)).cte("group_tree", recursive=True)
+    tree = tree.union(select(ProductGroup.id).where(ProductGroup.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def locality_ids(ref: Ref):
+    """SELECT of the ids of every place a locality filter covers, the same places search knows it by.
+
+    From the place named by ``ref``: the places inside it (``parent``), and the places merged into
+    it (``successor``: Bắc Kạn merged into Thái Nguyên on 1/7/2025, so Thái Nguyên covers every
+    district and commune of Bắc Kạn), repeated to any depth. An old place covers only what was in
+    it, not its successor. One recursive CTE; UNION stops at cycles.
+    """
+    tree = select(Locality.id).where(_by_ref(Locality, ref)).cte("locality_tree", recursive=True)
+    tree = tree.union(select(Locality.id).where(
+        or_(Locality.parent_id == tree.c.id, Locality.successor_id == tree.c.id)))
     return select(tree.c.id)
 
 
@@ -117,8 +92,16 @@ class CatalogPage:
         return self.page < self.pages
 
 
-def browse(filters: CatalogFilters, per_page: int = 24) -> CatalogPage:
-    """Sellable products (listed, with a valid certificate) matching ``filters``: two queries."""
+def browse(filters: CatalogFilters, per_page: int | None = None) -> CatalogPage:
+    """Sellable products (listed, with a valid certificate today) matching ``filters``: two queries.
+
+    ``per_page`` (products per page) overrides ``filters.per_page``; without either, 24. A page
+    past the last one gives the last page. ``available`` is units that can be sold now: on hand
+    less the holds that still count, at active shops — the number the product page shows;
+    ``in_stock`` keeps products where it is above zero. Group and locality filters include what is
+    below them (``group_ids``, ``locality_ids``).
+    """
+    per_page = per_page or filters.per_page or DEFAULT_PER_PAGE
     cert = valid_stars_subquery()
     avail = available_subquery()
     available = func.coalesce(avail.c.available, 0)
@@ -128,15 +111,12 @@ def browse(filters: CatalogFilters, per_page: int = 24) -> CatalogPage:
         conditions.append(search.match_clause(terms))
     if filters.stars:
         conditions.append(cert.c.stars.in_(filters.stars))
-    if filters.group:
-        parent = select(ProductGroup.id).where(ProductGroup.slug == filters.group).scalar_subquery()
-        conditions.append(Product.group_id.in_(
-            select(ProductGroup.id).where(or_(ProductGroup.id == parent, ProductGroup.parent_id == parent))
-        ))
-    if filters.producer:
-        conditions.append(Producer.slug == filters.producer)
-    if filters.locality:
-        conditions.append(Producer.locality_id.in_(_locality_ids(filters.locality)))
+    if filters.group is not None:
+        conditions.append(Product.group_id.in_(group_ids(filters.group)))
+    if filters.producer is not None:
+        conditions.append(_by_ref(Producer, filters.producer))
+    if filters.locality is not None:
+        conditions.append(Producer.locality_id.in_(locality_ids(filters.locality)))
     if filters.min_price is not None:
         conditions.append(Product.price >= filters.min_price)
     if filters.max_price is not None:

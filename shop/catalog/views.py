@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from shop.catalog import bp
 from shop.catalog.models import Certificate
-from shop.catalog.services import SORTS, ProductDetail, browse, facets, featured, parse_filters, product_detail
+from shop.catalog.services import SORTS, ProductDetail, browse, facets, featured, product_detail, read_filters
 from shop.errors import NotFound
 from shop.producers.services import spotlight
 from shop.shops.services import public_shops
@@ -36,12 +36,26 @@ def home():
     )
 
 
+def filter_labels() -> dict[str, str]:
+    """The filter form's label of each parameter, to name the filters a notice says were left out."""
+    return {
+        "q": _("Search"), "stars": _("OCOP stars"), "group": _("Product group"), "producer": _("Producer"),
+        "locality": _("Origin"), "min_price": _("Minimum price"), "max_price": _("Maximum price"),
+        "in_stock": _("In stock only"), "sort": _("Sort by"), "page": _("Page"), "per_page": _("Products per page"),
+    }
+
+
 @bp.get("/products")
 def index():
-    filters = parse_filters(request.args)
-    page = browse(filters, per_page=current_app.config["CATALOG_PER_PAGE"])
+    """The catalogue. Filters the shared reader could not use are left out and named in a notice
+    (a page never fails on its query string); unknown parameters (``utm_source``) are ignored."""
+    reading = read_filters(request.args, default_per_page=current_app.config["CATALOG_PER_PAGE"])
+    filters = reading.filters
+    page = browse(filters)
+    labels = filter_labels()
+    ignored = [labels[name] for name in dict.fromkeys(problem.param for problem in reading.problems)]
     return render_template("catalog/index.html", filters=filters, page=page, facets=facets(), sorts=SORTS,
-                           search_q=filters.q)
+                           search_q=filters.q, ignored=ignored)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from shop.errors import InvalidInput, OutOfStock
@@ -149,10 +149,16 @@ def shop_availability_subquery(now: datetime | None = None):
 
 
 def available_subquery(now: datetime | None = None, shop_filter=None):
-    """(product_id, available) summed over shops (all, or those matching ``shop_filter``)."""
+    """(product_id, available) summed over active shops (all, or those matching ``shop_filter``).
+
+    A shop counts with what it can sell, never less than nothing: a shop whose live holds exceed
+    its count (after a stock count found fewer units) adds 0, as on the product page and in the
+    cart (``availability_matrix``), instead of hiding another shop's units.
+    """
     per_shop = shop_availability_subquery(now)
+    positive = case((per_shop.c.available > 0, per_shop.c.available), else_=0)
     stmt = select(per_shop.c.product_id.label("product_id"),
-                  func.sum(per_shop.c.available).label("available"))
+                  func.sum(positive).label("available"))
     if shop_filter is not None:
         from shop.shops.models import Shop
 
