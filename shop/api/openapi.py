@@ -47,10 +47,19 @@ Money is a whole number of Vietnamese đồng (`*_vnd`); dates are ISO 8601 (`20
 ISO 8601 in UTC with an offset. No authentication: carts and orders are reached only through
 their unguessable tokens — keep them private. No cookies are used.
 
+**Languages.** Text the shop keeps in both languages comes as a pair: the Vietnamese field and its
+`_en` twin (`name`/`name_en`, `unit`/`unit_en`, `description`/`description_en`, `story`/`story_en`,
+`opening_hours`/`opening_hours_en`, a group's `name`/`name_en`, and on order lines the names and
+units as they were when ordered). An empty `_en` field means there is no translation: show the
+Vietnamese one. Coded values (`status`, `kind`, `level`, `payment_method`, `problems`) are codes for
+the client to label in its own language. Names of producers, shops and places, addresses and
+certificate records are proper names or official records and come once, as written in Vietnam.
+
 **Errors.** Every error is a 4xx reply shaped `{"error": {"code", "message"}}`, with `field`
 naming the offending parameter or body field (`customer.phone`) when there is one, and sometimes
 `details` (e.g. the `product_id` that sold out). `code` is stable; `message` is written for the
-customer, in Vietnamese by default or English with `?lang=en`.
+customer, in Vietnamese by default or English with `?lang=en` (without `?lang`, the
+`Accept-Language` header chooses).
 A query parameter that an operation does not list is refused (`invalid_parameter`), so a
 misspelt filter never passes unnoticed; `lang` (`vi` or `en`) is accepted everywhere.
 Codes: `invalid_parameter`, `invalid_json`, `invalid_input` (400), `not_found` (404),
@@ -104,8 +113,8 @@ def _schemas(max_quantity: int) -> dict:
         "stars": {"type": ["integer", "null"], "minimum": 3, "maximum": 5,
                   "description": "OCOP stars of the valid certificate; null when the product has none today."},
         "price_vnd": VND,
-        "unit": {**STR, "description": "Unit of sale, e.g. \"túi 1 kg\"."},
-        "unit_en": STR,
+        "unit": {**STR, "description": "Vietnamese unit of sale, e.g. \"túi 1 kg\"."},
+        "unit_en": {**STR, "description": "English unit of sale, e.g. \"1 kg bag\" (may be empty: show `unit` then)."},
         "producer": _ref("ProducerRef"),
         "available": {**COUNT, "description": "Units that can be sold now, all shops together "
                                                "(stock on hand less units held for orders)."},
@@ -198,9 +207,10 @@ def _schemas(max_quantity: int) -> dict:
         "CartLine": _object({
             "product_id": ID,
             "slug": STR,
-            "name": STR,
-            "name_en": STR,
-            "unit": STR,
+            "name": {**STR, "description": "Vietnamese name."},
+            "name_en": {**STR, "description": "English name (may be empty: show `name` then)."},
+            "unit": {**STR, "description": "Vietnamese unit of sale."},
+            "unit_en": {**STR, "description": "English unit of sale (may be empty: show `unit` then)."},
             "stars": {"type": ["integer", "null"], "minimum": 3, "maximum": 5},
             "quantity": {"type": "integer", "minimum": 1, "maximum": max_quantity},
             "unit_price_vnd": {**VND, "description": "Today's price (prices are always read live)."},
@@ -290,8 +300,10 @@ def _schemas(max_quantity: int) -> dict:
         }),
         "OrderLine": _object({
             "product_id": _nullable(ID),
-            "name": {**STR, "description": "Product name when ordered."},
-            "unit": STR,
+            "name": {**STR, "description": "Vietnamese product name when ordered."},
+            "name_en": {**STR, "description": "English product name when ordered (may be empty: show `name` then)."},
+            "unit": {**STR, "description": "Vietnamese unit of sale when ordered."},
+            "unit_en": {**STR, "description": "English unit of sale when ordered (may be empty: show `unit` then)."},
             "stars": {"type": "integer", "minimum": 3, "maximum": 5, "description": "Stars when ordered."},
             "quantity": {"type": "integer", "minimum": 1},
             "unit_price_vnd": VND,
@@ -307,6 +319,9 @@ def _schemas(max_quantity: int) -> dict:
             "order_url": ORDER_URL,
             "status": {"type": "string", "enum": ORDER_STATUSES},
             "created_at": DATETIME,
+            "language": {"type": "string", "enum": ["vi", "en"],
+                         "description": "The language the order was placed in (`?lang=`, else `Accept-Language`, "
+                                        "else `vi`); the customer's emails are written in it."},
             "customer": _object({"name": STR, "phone": STR, "email": STR}),
             "fulfilment": {"oneOf": [
                 _object({"type": {"type": "string", "const": "delivery"},

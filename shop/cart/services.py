@@ -13,6 +13,7 @@ from shop.cart.models import Cart, CartItem
 from shop.catalog.models import Product
 from shop.errors import InvalidInput, NotFound, OutOfStock
 from shop.extensions import db
+from shop.i18n import localized
 from shop.inventory.services import availability_matrix
 
 TOKEN_BYTES = 24
@@ -87,7 +88,7 @@ def _sellable_product(product_id: int) -> Product:
     if product is None:
         raise NotFound(_("No such product."))
     if not product.sellable:
-        raise InvalidInput(_("%(name)s is not on sale at the moment.", name=product.name))
+        raise InvalidInput(_("%(name)s is not on sale at the moment.", name=localized(product, "name")))
     return product
 
 
@@ -110,8 +111,8 @@ def set_quantity(cart: Cart, product_id, quantity) -> CartItem | None:
     available = _total_available(product.id)
     if quantity > available:
         raise OutOfStock(
-            _("Only %(n)d of %(name)s available.", n=available, name=product.name)
-            if available else _("%(name)s is out of stock.", name=product.name)
+            _("Only %(n)d of %(name)s available.", n=available, name=localized(product, "name"))
+            if available else _("%(name)s is out of stock.", name=localized(product, "name"))
         )
     if item is None:
         item = CartItem(product=product, quantity=quantity, price_seen=product.price)

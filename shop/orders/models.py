@@ -39,6 +39,9 @@ class Order(db.Model):
     shipping_fee: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(Text, default="")
+    # The language the customer placed the order in (``vi`` or ``en``, see shop/i18n.py): its
+    # emails are written in it, whatever page language sends them.
+    lang: Mapped[str] = mapped_column(String(5), default="vi", server_default="vi")
     hold_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     user_id: Mapped[Optional[int]] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -58,7 +61,12 @@ class Order(db.Model):
 
 
 class OrderLine(db.Model):
-    """A snapshot of what was bought: the product may change or vanish later, the line does not."""
+    """A snapshot of what was bought: the product may change or vanish later, the line does not.
+
+    Names and units are kept in both languages (``product_name``/``unit`` Vietnamese,
+    ``product_name_en``/``unit_en`` English, empty when the product had no translation), so that
+    the order page and emails follow the reader's language: ``localized(line, "product_name")``.
+    """
 
     __tablename__ = "order_line"
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
@@ -67,8 +75,10 @@ class OrderLine(db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
     product_id: Mapped[Optional[int]] = mapped_column(ForeignKey("product.id", ondelete="SET NULL"))
     product_name: Mapped[str] = mapped_column(String(200))
+    product_name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     product_slug: Mapped[str] = mapped_column(String(160), default="")
     unit: Mapped[str] = mapped_column(String(60), default="")
+    unit_en: Mapped[str] = mapped_column(String(60), default="", server_default="")
     unit_price: Mapped[int] = mapped_column(Integer)
     stars: Mapped[int] = mapped_column(Integer)
     quantity: Mapped[int] = mapped_column(Integer)

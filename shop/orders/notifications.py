@@ -1,13 +1,16 @@
 """Messages to customers about their orders, and the labels shared with the order pages.
 
 Called by views after the commit: an order exists whether or not the email goes out
-(``send_mail`` logs failures instead of raising). Text follows the customer's page language.
+(``send_mail`` logs failures instead of raising). Emails are written in the language the order
+was placed in (``Order.lang``), whatever the language of the request that sends them; pages use
+the labels below in the page language.
 """
 from __future__ import annotations
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
 
+from shop.i18n import language, localized
 from shop.mail import send_mail
 from shop.money import format_vnd
 from shop.orders.models import Order
@@ -74,7 +77,9 @@ def event_note_label(note: str | None) -> str:
 
 
 def order_url(order: Order) -> str:
-    return url_for("orders.detail", number=order.number, token=order.access_token, _external=True)
+    """The private order page; for an order placed in English, the link opens the page in English."""
+    lang = order.lang if order.lang and order.lang != current_app.config["BABEL_DEFAULT_LOCALE"] else None
+    return url_for("orders.detail", number=order.number, token=order.access_token, lang=lang, _external=True)
 
 
 def payment_instructions(order: Order) -> list[str]:
@@ -104,7 +109,16 @@ def payment_instructions(order: Order) -> list[str]:
 
 
 def confirmation_text(order: Order) -> tuple[str, str]:
-    """(subject, body) of the order confirmation, in the current language."""
+    """(subject, body) of the order confirmation, in the order's language (``order.lang``).
+
+    Product names, units and the pick-up shop's opening hours are the English ones in an English
+    email when they were translated, else the Vietnamese ones (``shop.i18n.localized``).
+    """
+    with language(order.lang):
+        return _confirmation_text(order)
+
+
+def _confirmation_text(order: Order) -> tuple[str, str]:
     config = current_app.config
     subject = _("Your order %(number)s at %(shop)s", number=order.number, shop=config["SHOP_NAME"])
     out = [
@@ -119,8 +133,9 @@ def confirmation_text(order: Order) -> tuple[str, str]:
         _("Items:"),
     ]
     for line in order.lines:
-        unit = f" ({line.unit})" if line.unit else ""
-        out.append(f"- {line.product_name}{unit}: {line.quantity} × {format_vnd(line.unit_price)}"
+        unit_text = localized(line, "unit")
+        unit = f" ({unit_text})" if unit_text else ""
+        out.append(f"- {localized(line, 'product_name')}{unit}: {line.quantity} × {format_vnd(line.unit_price)}"
                    f" = {format_vnd(line.line_total)}")
     out += [
         "",
@@ -132,8 +147,9 @@ def confirmation_text(order: Order) -> tuple[str, str]:
     if order.fulfilment == "pickup" and order.pickup_shop is not None:
         shop = order.pickup_shop
         out.append(_("Pick up at: %(shop)s, %(address)s", shop=shop.name, address=shop.address))
-        if shop.opening_hours:
-            out.append(_("Opening hours: %(hours)s", hours=shop.opening_hours.replace("\n", "; ")))
+        hours = localized(shop, "opening_hours")
+        if hours:
+            out.append(_("Opening hours: %(hours)s", hours=hours.replace("\n", "; ")))
     else:
         out.append(_("Delivery to: %(address)s", address=order.address))
     out += ["", _("Payment: %(method)s", method=payment_method_label(order.payment_method))]

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from shop.cart import services as carts
 from shop.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound, OutOfStock
 from shop.extensions import db
+from shop.i18n import current_lang, localized
 from shop.inventory import services as inventory
 from shop.inventory.models import Reservation
 from shop.orders.models import Order, OrderEvent, OrderLine
@@ -211,14 +212,14 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
         raise InvalidInput(_("Your cart is empty."))
     for line in cart_view.lines:
         if "price_changed" in line.problems:
-            raise InvalidInput(_("The price of %(name)s has changed. Please review your cart.", name=line.product.name),
+            raise InvalidInput(_("The price of %(name)s has changed. Please review your cart.", name=localized(line.product, "name")),
                                problem="price_changed", product_id=line.product.id)
         if "not_for_sale" in line.problems:
             raise InvalidInput(_("%(name)s is not on sale at the moment. Please remove it from your cart.",
-                                 name=line.product.name), problem="not_for_sale", product_id=line.product.id)
+                                 name=localized(line.product, "name")), problem="not_for_sale", product_id=line.product.id)
         if not line.ok:
             raise OutOfStock(_("Sorry, %(name)s has just sold out or has fewer units left than you asked for.",
-                               name=line.product.name), product_id=line.product.id)
+                               name=localized(line.product, "name")), product_id=line.product.id)
 
     # Check the pick-up shop before the order row is written: an unknown id must be an
     # InvalidInput, not a foreign-key (or integer range) error from the INSERT.
@@ -233,11 +234,12 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
         fulfilment=fulfilment.type, pickup_shop_id=fulfilment.pickup_shop_id,
         address_street=fulfilment.street, address_ward=fulfilment.ward, address_province=fulfilment.province,
         payment_method=payment_method, subtotal=subtotal, shipping_fee=fee, total=subtotal + fee,
-        hold_expires_at=_hold_expiry(payment_method, now), user_id=user_id,
+        hold_expires_at=_hold_expiry(payment_method, now), user_id=user_id, lang=current_lang(),
     )
     for line in cart_view.lines:
         order.lines.append(OrderLine(
             product_id=line.product.id, product_name=line.product.name, product_slug=line.product.slug,
+            product_name_en=line.product.name_en or "", unit_en=line.product.unit_en or "",
             unit=line.product.unit, unit_price=line.unit_price, stars=line.stars, quantity=line.quantity,
             line_total=line.line_total,
         ))
@@ -246,7 +248,7 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
     order.number = f"OC-{now.astimezone(VN_TZ).year}-{order.id:06d}"
 
     needs = {line.product_id: line.quantity for line in order.lines}
-    names = {line.product_id: line.product_name for line in order.lines}
+    names = {line.product_id: localized(line, "product_name") for line in order.lines}
     plan = plan_sources(needs, shops, names, allow_split=fulfilment.type == "delivery")
     line_ids = {line.product_id: line.id for line in order.lines}
     try:

@@ -176,8 +176,12 @@ def _new_attempt(order: Order, payments: list[Payment], now: datetime) -> Paymen
     return payment
 
 
-def _line_name(line: OrderLine) -> str:
-    return f"{line.product_name} ({line.unit})" if line.unit else line.product_name
+def _line_name(line: OrderLine, lang: str) -> str:
+    """The line as Stripe shows it, in the order's language (English names when translated)."""
+    english = lang == "en"
+    name = (line.product_name_en if english else "") or line.product_name
+    unit = (line.unit_en if english else "") or line.unit
+    return f"{name} ({unit})" if unit else name
 
 
 def session_params(order: Order, payment: Payment, success_url: str, cancel_url: str) -> dict[str, Any]:
@@ -185,7 +189,7 @@ def session_params(order: Order, payment: Payment, success_url: str, cancel_url:
     line_items = [
         {"quantity": line.quantity,
          "price_data": {"currency": CURRENCY, "unit_amount": line.unit_price,
-                        "product_data": {"name": _line_name(line)}}}
+                        "product_data": {"name": _line_name(line, order.lang)}}}
         for line in order.lines
     ]
     if order.shipping_fee > 0:
@@ -201,6 +205,7 @@ def session_params(order: Order, payment: Payment, success_url: str, cancel_url:
         "currency": CURRENCY,
         "line_items": line_items,
         "customer_email": order.email,
+        "locale": order.lang if order.lang in ("vi", "en") else "auto",  # Checkout's own language
         "client_reference_id": order.number,
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata, "description": f"OCOP order {order.number}"},
