@@ -93,9 +93,11 @@ def register_blueprints(app: Flask) -> None:
     from shop.orders.views import bp as orders_bp
     from shop.payments.views import bp as payments_bp
     from shop.producers.views import bp as producers_bp
+    from shop.seo import bp as seo_bp
     from shop.shops.views import bp as shops_bp
 
     app.register_blueprint(catalog_bp)
+    app.register_blueprint(seo_bp)  # /robots.txt, /sitemap.xml, /favicon.ico
     app.register_blueprint(producers_bp, url_prefix="/producers")
     app.register_blueprint(shops_bp, url_prefix="/shops")
     app.register_blueprint(cart_bp, url_prefix="/cart")

@@ -40,7 +40,8 @@ def browser_page():
             executable_path=CHROMIUM,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        page = browser.new_page(viewport={"width": 390, "height": 844})
+        # A Vietnamese phone: the first visit follows the browser's Accept-Language.
+        page = browser.new_page(viewport={"width": 390, "height": 844}, locale="vi-VN")
         page.set_default_timeout(15_000)
         yield page
         browser.close()
@@ -88,3 +89,89 @@ def test_a_guest_finds_gao_nep_tai_and_orders_it_cash_on_delivery(
     assert order.number in page.content() and "430.000" in page.content()
     assert inventory.availability_matrix([nep.id])[(shop.id, nep.id)] == 2
     assert inventory.ledger_mismatches() == []
+
+
+# ---- small screens: nothing sticks out sideways, results come first --------------------------
+
+PHONE = {"width": 390, "height": 844}
+OVERFLOW_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll('body *')].filter(el => {
+    const box = el.getBoundingClientRect();
+    if (!box.width || getComputedStyle(el).visibility === 'hidden') return false;
+    if (el.closest('.table-scroll')) return false;  // tables scroll inside their own box
+    return box.right > width + 1 || box.left < -1;
+  }).filter(el => !el.closest('.visually-hidden, .skip-link'));
+  return {scroll: document.documentElement.scrollWidth - width,
+          culprits: wide.slice(0, 5).map(el => el.tagName + '.' + el.className)};
+}"""
+
+
+@pytest.fixture
+def demo_shop(app, monkeypatch):
+    """The real demo catalogue (long Vietnamese names, every group), without drawing its pictures."""
+    from shop.seed import images
+    from shop.seed.demo import seed_demo
+
+    monkeypatch.setattr(images, "product_picture", lambda path, **kw: None)
+    monkeypatch.setattr(images, "cover_picture", lambda path, **kw: None)
+    seed_demo()
+    db.session.commit()
+
+
+def phone_page(browser_page, lang):
+    page = browser_page
+    page.set_viewport_size(PHONE)
+    page.context.clear_cookies()
+    return page
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_main_pages_fit_a_phone_without_sideways_scrolling(live_server, browser_page, demo_shop, lang):
+    from shop.catalog.models import Product
+    from shop.producers.models import Producer
+
+    product = db.session.scalars(select(Product).order_by(Product.id)).first()
+    producer = db.session.scalars(select(Producer).order_by(Producer.id)).first()
+    page = phone_page(browser_page, lang)
+    page.goto(f"{live_server}/products/{product.slug}?lang={lang}")
+    page.locator("form.add-to-cart button[type=submit]").click()
+    paths = ["/", "/products", "/products?q=mien&stars=5&group=thuc-pham", f"/products/{product.slug}",
+             "/producers", f"/producers/{producer.slug}", "/shops", "/cart", "/orders/checkout", "/nope"]
+    for path in paths:
+        page.goto(live_server + path)
+        result = page.evaluate(OVERFLOW_JS)
+        assert result == {"scroll": 0, "culprits": []}, (lang, path, result)
+        # The header keeps the cart beside the brand and the three links on one line.
+        tops = page.evaluate("[...document.querySelectorAll('.site-nav a')].map(a => a.getBoundingClientRect().top)")
+        assert len(set(tops)) == 1, (lang, path, tops)
+        cart, brand = (page.locator(sel).bounding_box() for sel in (".cart-link", ".brand"))
+        assert abs((cart["y"] + cart["height"] / 2) - (brand["y"] + brand["height"] / 2)) < 8, (lang, path)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_after_a_search_on_a_phone_the_results_are_on_the_first_screen(live_server, browser_page, demo_shop, lang):
+    page = phone_page(browser_page, lang)
+    page.goto(f"{live_server}/?lang={lang}")
+    page.fill("#site-q", "mien dong")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/products?q=*")
+    first = page.locator(".results .card").first.bounding_box()
+    assert first is not None and first["y"] + 120 < PHONE["height"], first  # a card, not just its edge
+    # The filters are one tap away, with every select as wide as the panel (no "Tất cả các nhón…").
+    page.locator(".filter-panel > summary").click()
+    widths = page.evaluate("[...document.querySelectorAll('.filters select')].map(s => s.getBoundingClientRect().width)")
+    assert widths and min(widths) > 300, widths
+    # With a filter on, the closed panel says so.
+    page.goto(f"{live_server}/products?q=mien&stars=5&lang={lang}")
+    assert page.locator(".filter-panel__count").inner_text() == "1"
+    first = page.locator(".results .card").first.bounding_box()
+    assert first["y"] + 120 < PHONE["height"]
+
+
+def test_on_a_wide_screen_the_filters_are_an_open_sidebar(live_server, browser_page, demo_shop):
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server}/products?q=mien")
+    assert page.locator("#f-group").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0

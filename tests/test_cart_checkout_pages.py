@@ -427,7 +427,8 @@ def test_a_revoked_certificate_blocks_checkout_with_a_clear_message(client, stoc
 
     response = checkout(client)
     assert response.status_code == 400
-    assert "Trà hoa vàng Pác Nặm is not on sale at the moment. Please remove it" in html_of(response)
+    # In English, the English name (the cart showed it too).
+    assert "Golden camellia tea is not on sale at the moment. Please remove it" in html_of(response)
     assert count(Order) == 0 and count(Reservation) == 0
 
     client.post("/cart/remove", data={"product_id": stocked["tra"].id})

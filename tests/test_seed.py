@@ -50,6 +50,32 @@ def test_demo_seed_is_complete_and_idempotent(app, runner):
     uploads = Path(app.config["UPLOAD_FOLDER"])
     assert all((uploads / p.image).is_file() for p in by_name.values())
 
+    # An install seeded before pictures lost their text moves to the new pictures; a picture the
+    # shop uploaded itself is kept.
+    old, own = by_name["Gạo Nếp Tài"], by_name["Miến dong Tài Hoan"]
+    new_name = old.image
+    old.image, own.image = new_name.replace("-v2.jpg", ".jpg"), "products/our-own-photo.jpg"
+    (uploads / new_name).unlink()
+    db.session.commit()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    db.session.expire_all()
+    assert old.image == new_name and (uploads / new_name).is_file()
+    assert own.image == "products/our-own-photo.jpg"
+
     # Search works on the real names.
     assert browse(CatalogFilters(q="nep tai", sort="relevance")).items[0].product.name == "Gạo Nếp Tài"
     assert browse(CatalogFilters(q="mien dong na ri", sort="relevance")).items[0].product.name == "Miến dong Tài Hoan"
+
+
+def test_demo_pictures_carry_no_text(tmp_path, monkeypatch):
+    """Text drawn into a picture can be neither translated nor resized: the page carries it."""
+    from PIL import ImageDraw
+
+    from shop.seed import images
+
+    drawn = []
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text", lambda self, *a, **k: drawn.append(a))
+    monkeypatch.setattr(ImageDraw.ImageDraw, "multiline_text", lambda self, *a, **k: drawn.append(a))
+    images.product_picture(tmp_path / "p.jpg", unit="túi 1 kg", group_code="I.1", seed="mien")
+    images.cover_picture(tmp_path / "c.jpg", scene="lake", seed="ba-be")
+    assert drawn == [] and (tmp_path / "p.jpg").stat().st_size > 0 and (tmp_path / "c.jpg").is_file()

@@ -1572,7 +1572,7 @@ def _seed_producers(places: dict[str, Locality], made: Counter) -> dict[str, Pro
         producers[spec["slug"]] = Producer(
             slug=spec["slug"], name=spec["name"], kind=spec["kind"], locality=places[spec["locality"]],
             address=spec["address"], phone=spec["phone"], story=spec["story"], story_en=spec["story_en"],
-            cover_image=f"producers/{spec['slug']}.jpg",
+            cover_image=_picture_names("producers", spec["slug"])[0],
         )
         db.session.add(producers[spec["slug"]])
         made["producers"] += 1
@@ -1597,7 +1597,7 @@ def _seed_products(producers, groups, today: date, made: Counter) -> dict[str, P
             name=spec["name"], name_en=spec["name_en"], description=spec["description"],
             description_en=spec["description_en"], unit=spec["unit"], unit_en=spec["unit_en"],
             price=spec["price"], barcode=barcode, weight_grams=spec.get("weight"),
-            image=f"products/{slug}.jpg", listed=True,
+            image=_picture_names("products", slug)[0], listed=True,
         )
         db.session.add(product)
         products[slug] = product
@@ -1706,32 +1706,38 @@ def _seed_stock(shops, products, places, made: Counter) -> None:
         made["receipts"] += 1
 
 
+# Version 2 of the demo pictures carries no text (see shop/seed/images.py). Rows that still point
+# at a version 1 picture (text drawn on it) are moved to the new file, which is drawn if missing.
+PICTURES_VERSION = 2
+
+
+def _picture_names(folder: str, slug: str) -> tuple[str, str]:
+    """(current file name, the version 1 name) of a demo picture, relative to UPLOAD_FOLDER."""
+    return f"{folder}/{slug}-v{PICTURES_VERSION}.jpg", f"{folder}/{slug}.jpg"
+
+
 def _ensure_pictures(producers, products, today: date, made: Counter) -> None:
-    """Draw the demo pictures that are missing on disk (rows keep pointing at them)."""
+    """Draw the demo pictures that are missing on disk (rows keep pointing at them).
+
+    A picture a shop replaced (any other file name) is left alone.
+    """
     root = Path(current_app.config["UPLOAD_FOLDER"])
     for spec in PRODUCERS:
         producer = producers[spec["slug"]]
-        expected = f"producers/{spec['slug']}.jpg"
-        if producer.cover_image is None:
+        expected, legacy = _picture_names("producers", spec["slug"])
+        if producer.cover_image is None or producer.cover_image == legacy:
             producer.cover_image = expected
         if producer.cover_image == expected and not (root / expected).is_file():
-            place = " · ".join(p.name for p in producer.locality.lineage()) if producer.locality else ""
-            images.cover_picture(root / expected, place=place, scene=spec.get("scene", "terraces"),
-                                 seed=spec["slug"])
+            images.cover_picture(root / expected, scene=spec.get("scene", "terraces"), seed=spec["slug"])
             made["pictures"] += 1
     for spec in PRODUCTS:
         slug = slugify(spec["name"])
         product = products[slug]
-        expected = f"products/{slug}.jpg"
-        if product.image is None:
+        expected, legacy = _picture_names("products", slug)
+        if product.image is None or product.image == legacy:
             product.image = expected
         if product.image == expected and not (root / expected).is_file():
-            producer = product.producer
-            place = ""
-            if producer is not None and producer.locality is not None:
-                chain = [p.name for p in producer.locality.lineage() if p.kind != "province"]
-                place = ", ".join(chain[:2])
-            images.product_picture(root / expected, name=product.name, unit=product.unit, place=place,
+            images.product_picture(root / expected, unit=product.unit,
                                    group_code=product.group.code if product.group else spec["group"],
                                    seed=slug)
             made["pictures"] += 1

@@ -1,29 +1,24 @@
-"""Pictures for the demo catalogue, drawn locally with Pillow (no downloads, no external fonts).
+"""Pictures for the demo catalogue, drawn locally with Pillow (no downloads).
 
 Product pictures are 800×800, producer covers 1200×500. The shop's CSS crops product pictures to
 4:3 and producer covers to 16:9 (``object-fit: cover``), so everything that matters is kept inside
 the central band that survives the crop: y 110–690 on products, x 170–1030 on covers.
+
+No text is drawn on any picture: a picture is shown at every size (a 150 px card on a phone, a
+1280 px page) and on pages in both languages, and a label drawn into pixels can be neither resized
+nor translated. The page next to the picture carries the name, unit and place.
 """
 from __future__ import annotations
 
 import math
 import random
-import unicodedata
-from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter
 
 PRODUCT_SIZE = (800, 800)
 COVER_SIZE = (1200, 500)
 JPEG_QUALITY = 86
-
-_FONT_DIRS = (
-    "/usr/share/fonts/truetype/dejavu",
-    "/usr/share/fonts/dejavu",
-    "/usr/share/fonts/TTF",
-    "/usr/local/share/fonts",
-)
 
 # Two gradient colours (top, bottom) and an accent per top-level OCOP group.
 PALETTES = {
@@ -35,50 +30,6 @@ PALETTES = {
     "VI": ((190, 240, 245), (50, 140, 180), (20, 70, 100)),     # tourism: Ba Bể lake
 }
 GOLD = (255, 205, 60)
-
-
-@lru_cache(maxsize=32)
-def font(size: int, bold: bool = False) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    """DejaVu Sans (it has every Vietnamese letter) or Pillow's own scalable default font."""
-    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    for folder in _FONT_DIRS:
-        path = Path(folder) / name
-        if path.is_file():
-            return ImageFont.truetype(str(path), size)
-    try:
-        return ImageFont.truetype(name, size)  # Pillow also looks in the system font folders
-    except OSError:
-        return ImageFont.load_default(size=size)
-
-
-def _nfc(text: str) -> str:
-    # Decomposed accents would be drawn as separate marks; precomposed letters render cleanly.
-    return unicodedata.normalize("NFC", text or "")
-
-
-def _wrap(text: str, fnt, width: int) -> list[str]:
-    lines: list[str] = []
-    for word in text.split():
-        if lines and fnt.getlength(lines[-1] + " " + word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines
-
-
-def _fit(text: str, width: int, max_lines: int, sizes, bold: bool = True):
-    """The largest font size (from ``sizes``) at which ``text`` wraps into ``max_lines`` lines."""
-    for size in sizes:
-        fnt = font(size, bold)
-        lines = _wrap(text, fnt, width)
-        if len(lines) <= max_lines and all(fnt.getlength(line) <= width for line in lines):
-            return fnt, lines
-    fnt = font(sizes[-1], bold)
-    lines = _wrap(text, fnt, width)
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        lines[-1] = lines[-1].rstrip(".,;") + "…"
-    return fnt, lines
 
 
 def _mix(a, b, t: float):
@@ -299,10 +250,10 @@ def motif_for(unit: str, group_code: str) -> str:
     return "bowl"
 
 
-def product_picture(path: Path, *, name: str, unit: str, place: str, group_code: str, seed: str) -> None:
-    """An 800×800 JPEG for a product.
+def product_picture(path: Path, *, unit: str, group_code: str, seed: str) -> None:
+    """An 800×800 JPEG for a product: a silhouette chosen by its unit and group, no text.
 
-    No stars are drawn: a picture outlives certificates, and the badge must disappear the day a
+    No stars are drawn either: a picture outlives certificates, and the badge must disappear the day a
     certificate lapses, so only the page (which checks the certificate) shows it.
     """
     rng = random.Random(f"picture:{seed}")
@@ -320,31 +271,13 @@ def product_picture(path: Path, *, name: str, unit: str, place: str, group_code:
     img = _paste_soft(img, layer, 6)
 
     shadow, sd = _soft_layer(size, ink)
-    sd.ellipse((250 / 4, 445 / 4, 550 / 4, 485 / 4), fill=(*ink, 90))  # under the motif, at ¼ scale
+    sd.ellipse((230 / 4, 540 / 4, 570 / 4, 590 / 4), fill=(*ink, 90))  # under the motif, at ¼ scale
     img = _paste_soft(img, shadow, 4)
 
     draw = ImageDraw.Draw(img)
     motif = MOTIFS[motif_for(unit, group_code)]
     accent = _shift(_mix(bottom, ink, 0.35), rng, 30)
-    motif(draw, 400, 330, 250, (255, 255, 255, 235), (*accent, 255), rng.randrange(4))
-
-    panel = Image.new("RGBA", size, (0, 0, 0, 0))
-    ImageDraw.Draw(panel).rounded_rectangle((56, 486, 744, 688), 28, fill=(*ink, 150))
-    img = Image.alpha_composite(img, panel)
-    draw = ImageDraw.Draw(img)
-    name_font, lines = _fit(_nfc(name), 620, 3, (50, 46, 42, 38, 34, 30))
-    line_h = name_font.size * 1.2
-    sub_font = font(24)
-    block = len(lines) * line_h + 40
-    y = 587 - block / 2 + line_h / 2
-    for line in lines:
-        draw.text((402, y + 2), line, font=name_font, fill=(0, 0, 0, 120), anchor="mm")
-        draw.text((400, y), line, font=name_font, fill=(255, 255, 255), anchor="mm")
-        y += line_h
-    subtitle = " · ".join(p for p in (_nfc(unit), _nfc(place)) if p)
-    if sub_font.getlength(subtitle) > 640:
-        subtitle = _nfc(unit)
-    draw.text((400, y + 12), subtitle, font=sub_font, fill=(255, 245, 225), anchor="mm")
+    motif(draw, 400, 400, 300, (255, 255, 255, 235), (*accent, 255), rng.randrange(4))
 
     path.parent.mkdir(parents=True, exist_ok=True)
     img.convert("RGB").save(path, "JPEG", quality=JPEG_QUALITY, optimize=True)
@@ -371,8 +304,8 @@ def _ridge(rng: random.Random, width: int, base: float, amplitude: float, step: 
     return points
 
 
-def cover_picture(path: Path, *, place: str, scene: str, seed: str) -> None:
-    """A 1200×500 JPEG landscape: sky, layered hills, and terraces, tea rows or a lake."""
+def cover_picture(path: Path, *, scene: str, seed: str) -> None:
+    """A 1200×500 JPEG landscape: sky, layered hills, and terraces, tea rows or a lake; no text."""
     rng = random.Random(f"cover:{seed}")
     w, h = COVER_SIZE
     sky_top, sky_bottom = SKIES[rng.randrange(len(SKIES))]
@@ -450,13 +383,6 @@ def cover_picture(path: Path, *, place: str, scene: str, seed: str) -> None:
         draw.rectangle((hx - 32, hy - 27, hx + 32, hy - 10), fill=_mix(c, (200, 160, 110), 0.4))
         for sx_ in (-28, -10, 10, 28):
             draw.line((hx + sx_, hy - 10, hx + sx_, hy + 6), fill=c, width=3)
-
-    label = _nfc(place)
-    if label:
-        fnt = font(22, True)
-        tw = fnt.getlength(label)
-        draw.rounded_rectangle((180, 440, 180 + tw + 28, 476), 18, fill=(0, 0, 0, 95))
-        draw.text((194, 458), label, font=fnt, fill=(255, 255, 255), anchor="lm")
 
     path.parent.mkdir(parents=True, exist_ok=True)
     img.convert("RGB").save(path, "JPEG", quality=JPEG_QUALITY, optimize=True)
