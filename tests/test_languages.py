@@ -275,3 +275,9 @@ def test_the_migration_backfills_english_names_of_existing_order_lines(tmp_path)
         assert langs == ["vi"]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_english_pages_say_the_certificate_record_is_shown_as_issued(client, stocked):
+    note = "The certificate record is shown as issued, in Vietnamese."
+    assert note in html_of(client.get("/products/mien-dong?lang=en"))
+    assert "Hồ sơ chứng nhận được hiển thị" not in html_of(client.get("/products/mien-dong?lang=vi"))
