@@ -100,6 +100,10 @@ VND = {"type": "integer", "minimum": 0, "description": "Whole Vietnamese đồng
 COUNT = {"type": "integer", "minimum": 0}
 DATE = {"type": "string", "format": "date"}
 DATETIME = {"type": "string", "format": "date-time"}
+LOCALITY_TODAY = {"type": ["string", "null"],
+                  "description": "Today's unit when the place (or a unit above it) was merged since, e.g. "
+                                 "`Thái Nguyên` for a place of the former Bắc Kạn province (merged on 1/7/2025); "
+                                 "null when unchanged."}
 ORDER_URL = {"type": ["string", "null"], "format": "uri",
              "description": "The customer's private order page on the website (status, payment, cancelling)."}
 
@@ -138,6 +142,7 @@ def _schemas(max_quantity: int) -> dict:
         "name": STR,
         "kind": {"type": "string", "enum": list(PRODUCER_KINDS)},
         "locality": _nullable({"type": "string", "description": "Commune, district, province as certified."}),
+        "locality_today": LOCALITY_TODAY,
         "products_on_sale": COUNT,
     }
     text = {"type": "string", "minLength": 2, "maxLength": 200}
@@ -182,7 +187,8 @@ def _schemas(max_quantity: int) -> dict:
             "slug": STR,
             "name": STR,
             "address": STR,
-            "locality": _nullable(STR),
+            "locality": _nullable({"type": "string", "description": "Ward, city, province as recorded."}),
+            "locality_today": LOCALITY_TODAY,
             "phone": STR,
             "opening_hours": STR,
             "opening_hours_en": STR,

@@ -33,6 +33,12 @@ def _locality(place) -> str | None:
     return place.full_name if place is not None else None
 
 
+def _locality_today(place) -> str | None:
+    """The unit the place belongs to today when it was merged since (``"Thái Nguyên"``), else None."""
+    today = place.current_unit() if place is not None else None
+    return today.full_name if today is not None else None
+
+
 def certificate(cert: Certificate | None) -> dict | None:
     if cert is None:
         return None
@@ -106,6 +112,7 @@ def shop(item: Shop) -> dict:
         "name": item.name,
         "address": item.address or "",
         "locality": _locality(item.locality),
+        "locality_today": _locality_today(item.locality),
         "phone": item.phone or "",
         "opening_hours": item.opening_hours or "",
         "opening_hours_en": item.opening_hours_en or "",
@@ -123,6 +130,7 @@ def _producer_fields(producer: Producer) -> dict:
         "name": producer.name,
         "kind": producer.kind,
         "locality": _locality(producer.locality),
+        "locality_today": _locality_today(producer.locality),
     }
 
 

@@ -23,8 +23,10 @@ from shop.errors import NotFound
 from shop.extensions import db
 from shop.inventory.services import available_subquery, shop_availability_subquery
 from shop.places.models import Locality
+from shop.places.services import with_lineage
 from shop.producers.models import Producer
 from shop.shops.models import Shop
+from shop.text import fold
 
 def valid_stars_subquery():
     """(product_id, stars) for products with an active, unexpired certificate today."""
@@ -160,16 +162,129 @@ def featured(limit: int = 8) -> list[CatalogItem]:
     return page.items
 
 
-def facets() -> dict:
-    """Options for the filter form: top-level groups, producers with products, and districts."""
-    groups = db.session.scalars(
-        select(ProductGroup).where(ProductGroup.parent_id.is_(None)).order_by(ProductGroup.position)
+@dataclass
+class MenuOption:
+    """One choice of a filter menu: ``value`` is the slug the form sends; ``depth`` the indent
+    (subgroups and places inside places); ``count`` products on sale beneath it; ``former`` marks
+    a unit merged into its menu parent (Bắc Kạn under Thái Nguyên)."""
+
+    obj: ProductGroup | Producer | Locality
+    depth: int
+    count: int
+    former: bool = False
+
+    @property
+    def value(self) -> str:
+        return self.obj.slug
+
+    @property
+    def indent(self) -> str:
+        """Non-breaking spaces that show the depth inside a ``<select>`` (options cannot nest)."""
+        return "\u00a0\u00a0\u00a0" * self.depth
+
+    def matches(self, ref) -> bool:
+        """True when the filter ``ref`` (slug or id) names this option."""
+        return ref is not None and (ref == self.obj.slug or ref == self.obj.id)
+
+
+def _tree_menu(nodes: dict, children: dict, counts: dict, selected, former=frozenset()) -> list[MenuOption]:
+    """Depth-first menu of ``nodes`` ({id: row}, in display order) from the roots (rows nobody
+    lists as a child): only rows with products beneath them, each once; the ``selected`` row (a
+    slug or id) is added at the end if it is empty, so that the form still shows it."""
+    placed = {child for kids in children.values() for child in kids}
+    menu, seen = [], set()
+
+    def walk(node_id: int, depth: int) -> None:
+        if node_id in seen or not counts.get(node_id):  # nothing beneath an empty row either
+            return
+        seen.add(node_id)
+        menu.append(MenuOption(nodes[node_id], depth, counts[node_id], former=node_id in former))
+        for child in children.get(node_id, []):
+            walk(child, depth + 1)
+
+    for node_id in nodes:
+        if node_id not in placed:
+            walk(node_id, 0)
+    if selected is not None and not any(option.matches(selected) for option in menu):
+        menu.extend(MenuOption(node, 0, 0) for node in nodes.values() if node.slug == selected or node.id == selected)
+    return menu
+
+
+def _sort_key(row):
+    return (getattr(row, "position", 0) or 0, fold(row.name), row.id)
+
+
+def facets(filters: CatalogFilters | None = None) -> dict:
+    """The filter form's menus, each a list of ``MenuOption``, offering only what finds something.
+
+    - ``groups``: every group with products on sale in it or its subgroups; subgroups indented
+      under their group (148/QĐ-TTg order).
+    - ``producers``: producers with products on sale, by name.
+    - ``localities``: today's units at the top; inside each, the places within it and the units
+      merged into it (``former``), as the locality filter reads them (``locality_ids``); only
+      places with products on sale beneath them.
+    The option the current ``filters`` select is always offered, even when empty, so the form
+    shows what is applied. Counts are sellable products (listed, valid certificate today),
+    whatever the other filters. Four queries, whatever the size of the catalogue.
+    """
+    cert = valid_stars_subquery()
+    rows = db.session.execute(
+        select(Product.group_id, Product.producer_id, Producer.locality_id, func.count(Product.id))
+        .join(cert, cert.c.product_id == Product.id)
+        .join(Producer, Producer.id == Product.producer_id)
+        .where(Product.listed.is_(True))
+        .group_by(Product.group_id, Product.producer_id, Producer.locality_id)
     ).all()
-    producers = db.session.scalars(select(Producer).order_by(Producer.name)).all()
-    localities = db.session.scalars(
-        select(Locality).where(Locality.kind.in_(("district", "city", "town"))).order_by(Locality.name)
-    ).all()
-    return {"groups": groups, "producers": producers, "localities": localities}
+    filters = filters or CatalogFilters()
+
+    # Groups: a product counts for its group and every group above it.
+    groups = {g.id: g for g in db.session.scalars(select(ProductGroup))}
+    group_counts: dict[int, int] = {}
+    for group_id, _producer_id, _locality_id, n in rows:
+        node, seen = groups.get(group_id), set()
+        while node is not None and node.id not in seen:
+            seen.add(node.id)
+            group_counts[node.id] = group_counts.get(node.id, 0) + n
+            node = groups.get(node.parent_id)
+    group_children: dict[int, list[int]] = {}
+    for group in sorted(groups.values(), key=_sort_key):
+        if group.parent_id in groups:
+            group_children.setdefault(group.parent_id, []).append(group.id)
+    group_menu = _tree_menu({g.id: g for g in sorted(groups.values(), key=_sort_key)}, group_children,
+                            group_counts, filters.group)
+
+    # Producers.
+    producer_counts: dict[int, int] = {}
+    for _group_id, producer_id, _locality_id, n in rows:
+        producer_counts[producer_id] = producer_counts.get(producer_id, 0) + n
+    producers = db.session.scalars(select(Producer).order_by(Producer.name, Producer.id)).all()
+    producer_menu = _tree_menu({p.id: p for p in producers}, {}, producer_counts, filters.producer)
+
+    # Places: a product counts for its producer's place and every place that covers it, going up
+    # through parents and successors (the inverse of ``locality_ids``).
+    places = {p.id: p for p in sorted(db.session.scalars(select(Locality)), key=_sort_key)}
+    place_counts: dict[int, int] = {}
+    for _group_id, _producer_id, locality_id, n in rows:
+        stack, seen = [locality_id], set()
+        while stack:
+            place = places.get(stack.pop())
+            if place is None or place.id in seen:
+                continue
+            seen.add(place.id)
+            place_counts[place.id] = place_counts.get(place.id, 0) + n
+            stack.extend([place.parent_id, place.successor_id])
+    place_children: dict[int, list[int]] = {}
+    merged_in: dict[int, list[int]] = {}
+    for place in places.values():
+        if place.successor_id in places:
+            merged_in.setdefault(place.successor_id, []).append(place.id)
+        if place.parent_id in places:
+            place_children.setdefault(place.parent_id, []).append(place.id)
+    for unit, merged in merged_in.items():  # the places within a unit first, then the old units
+        place_children.setdefault(unit, []).extend(merged)
+    place_menu = _tree_menu(places, place_children, place_counts, filters.locality,
+                            former={p for merged in merged_in.values() for p in merged})
+    return {"groups": group_menu, "producers": producer_menu, "localities": place_menu}
 
 
 @dataclass
@@ -193,7 +308,7 @@ def product_detail(slug: str) -> ProductDetail:
         select(Product)
         .where(Product.slug == slug[:160], Product.listed.is_(True))
         .options(
-            joinedload(Product.producer).joinedload(Producer.locality).joinedload(Locality.parent),
+            *with_lineage(Product.producer, Producer.locality),
             joinedload(Product.group),
             selectinload(Product.certificates),
         )

@@ -54,7 +54,7 @@ def index():
     page = browse(filters)
     labels = filter_labels()
     ignored = [labels[name] for name in dict.fromkeys(problem.param for problem in reading.problems)]
-    return render_template("catalog/index.html", filters=filters, page=page, facets=facets(), sorts=SORTS,
+    return render_template("catalog/index.html", filters=filters, page=page, facets=facets(filters), sorts=SORTS,
                            search_q=filters.q, ignored=ignored)
 
 

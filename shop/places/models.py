@@ -42,6 +42,21 @@ class Locality(db.Model):
             node = node.parent
         return chain
 
+    def current_unit(self) -> "Locality | None":
+        """The unit this place belongs to today, if it or a place above it was merged since
+        (Côn Minh → Na Rì → Bắc Kạn, merged into Thái Nguyên → Thái Nguyên); None if unchanged.
+
+        The nearest merged place in the lineage decides; a chain of mergers is followed to its end.
+        """
+        merged = next((place for place in self.lineage() if place.successor is not None), None)
+        if merged is None:
+            return None
+        node, seen = merged.successor, {id(merged)}
+        while node.successor is not None and id(node.successor) not in seen | {id(node)}:
+            seen.add(id(node))
+            node = node.successor
+        return node
+
     @property
     def full_name(self) -> str:
         return ", ".join(place.name for place in self.lineage())

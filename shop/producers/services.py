@@ -10,13 +10,12 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from shop.catalog.models import Certificate, Product
 from shop.catalog.services import CatalogFilters, CatalogPage, browse, valid_stars_subquery
 from shop.errors import NotFound
 from shop.extensions import db
-from shop.places.models import Locality
+from shop.places.services import with_lineage
 from shop.producers.models import Producer
 
 # A producer page lists every sellable product on one page; no producer comes near this.
@@ -24,8 +23,8 @@ PROFILE_PRODUCTS = 100
 
 
 def _with_locality():
-    """Load the locality and two levels of parents, enough for ``full_name`` without lazy loads."""
-    return joinedload(Producer.locality).joinedload(Locality.parent).joinedload(Locality.parent)
+    """Load the locality, its parents and their successors: ``place_label`` without lazy loads."""
+    return with_lineage(Producer.locality)
 
 
 def _sellable_counts():
@@ -52,7 +51,7 @@ def list_producers() -> list[ProducerSummary]:
     rows = db.session.execute(
         select(Producer, func.coalesce(counts.c.sellable, 0))
         .outerjoin(counts, counts.c.producer_id == Producer.id)
-        .options(_with_locality())
+        .options(*_with_locality())
         .order_by(Producer.name, Producer.id)
     ).all()
     return [ProducerSummary(producer=p, sellable=int(n)) for p, n in rows]
@@ -68,7 +67,7 @@ def spotlight(limit: int = 3) -> list[Producer]:
         select(Producer)
         .join(counts, counts.c.producer_id == Producer.id)
         .where(Producer.story != "")
-        .options(_with_locality())
+        .options(*_with_locality())
         .order_by(Producer.cover_image.is_(None), counts.c.sellable.desc(), Producer.name)
         .limit(limit)
     ).unique())
@@ -88,7 +87,7 @@ def producer_profile(slug: str) -> ProducerProfile:
     an unknown slug raises ``NotFound``.
     """
     producer = db.session.scalars(
-        select(Producer).where(Producer.slug == slug[:160]).options(_with_locality())
+        select(Producer).where(Producer.slug == slug[:160]).options(*_with_locality())
     ).first()
     if producer is None:
         raise NotFound(_("No such producer."))

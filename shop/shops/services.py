@@ -2,23 +2,22 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from shop.extensions import db
-from shop.places.models import Locality
+from shop.places.services import with_lineage
 from shop.shops.models import Shop
 
 
 def public_shops(limit: int | None = None) -> list[Shop]:
     """Active outlets that visitors can walk into (not warehouses), by name: one query.
 
-    Localities are loaded with two levels of parents so that ``locality.full_name`` needs no
+    Localities are loaded with their parents and successors so that ``place_label`` needs no
     further queries.
     """
     stmt = (
         select(Shop)
         .where(Shop.active.is_(True), Shop.kind == "shop")
-        .options(joinedload(Shop.locality).joinedload(Locality.parent).joinedload(Locality.parent))
+        .options(*with_lineage(Shop.locality))
         .order_by(Shop.name, Shop.id)
     )
     if limit is not None:
