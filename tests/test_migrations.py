@@ -10,6 +10,7 @@ from flask_migrate import downgrade, upgrade
 
 from config import TestingConfig
 from shop import create_app
+from shop.catalog.search import include_object
 from shop.extensions import db
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -20,7 +21,7 @@ def assert_upgrade_matches_models(uri: str, tmp_path) -> None:
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations disagree: {diff}"
         downgrade(revision="base")

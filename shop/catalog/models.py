@@ -59,6 +59,7 @@ class Product(db.Model):
     # Folded (diacritic-free, lower-case) copies for search; kept in step by shop.catalog.search.
     name_folded: Mapped[str] = mapped_column(String(400), default="", index=True)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    search_words: Mapped[str] = mapped_column(Text, default="")  # the same words with their accents
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -1,21 +1,93 @@
-"""Diacritic-insensitive search.
+"""Product search: diacritics and typos forgiven, the right product first, the same on SQLite and PostgreSQL.
 
-Each product keeps two folded copies (see ``shop.text.fold``): its name, and a search text made
-of both names, the producer, the group and every name its origin goes by — the places as certified,
-their parents, and the units they were merged into. Folding is done in Python, so the same query
-works on SQLite and PostgreSQL; the columns are kept in step by a flush hook, whoever edits.
+Each product keeps its searchable text twice, in sections (both names, group, producer, places,
+the start of the description) separated by `` | ``:
+
+- ``search_words``: the words as written, lower case ("miến dong tài hoan | tài hoan arrowroot …");
+- ``search_text``: the same words folded (``shop.text.fold``: "mien dong tai hoan | tai hoan …"),
+  word for word, indexed by the database's own engine: a GIN trigram index (``pg_trgm``) on
+  PostgreSQL, an FTS5 table with the trigram tokenizer (``product_fts``, kept by triggers) on SQLite.
+
+Both columns are kept in step by a flush hook, whoever edits (shop pages, API, CLI, seed).
+
+A search runs in two steps (``rank``):
+
+1. **Candidates** (one SQL statement, two when no product has every word): products whose folded
+   text holds, for every query word, the word itself, a word it begins (4+ letters) or a word one
+   typo away (4+ letters: one letter missing, extra, wrong, or two swapped) — each as LIKE patterns
+   (PostgreSQL) or trigram phrases (SQLite) the index answers. At most ``MAX_CANDIDATES`` rows.
+2. **Ranking** in Python (rapidfuzz for the typo distance) over that bounded set, by the rules of
+   ``score`` below. Both databases hand the same candidates to the same Python, so a query gives
+   the same result on both.
+
+Issue 16 (typos forgiven, the right product first) is the source of the rules.
 """
 from __future__ import annotations
 
-from sqlalchemy import and_, case, event, or_
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz.distance import OSA
+from sqlalchemy import DDL, Integer, and_, column, event, false, literal, or_, select, text, values
 from sqlalchemy.orm import Session
 
 from shop.catalog.models import Product
+from shop.extensions import db
 from shop.producers.models import Producer
 from shop.text import fold
 
 MAX_QUERY_LENGTH = 100
 MAX_TERMS = 8
+# Query words shorter than this match whole words only: "tra" finds trà, not trang or trai.
+MIN_FUZZY_LENGTH = 4
+# Longer words still match exactly or as a prefix; their typo patterns would make a huge statement.
+MAX_TYPO_LENGTH = 20
+# Candidates ranked in Python per search: the bound on the work one query can cause.
+MAX_CANDIDATES = 600
+# Only the start of a description is searched (it ranks last anyway).
+DESCRIPTION_CHARS = 400
+
+SECTION = "|"
+# Rank tier of each section of the search text: names, then group, producer, place, description.
+SECTION_TIERS = (0, 0, 1, 2, 3, 4)
+NAME_SECTIONS = 2
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+# ---- Building the search text ----------------------------------------------------------------
+
+@lru_cache(maxsize=65536)
+def fold_word(word: str) -> str:
+    """One word folded; cached because a catalogue uses few distinct words."""
+    return fold(word).replace(" ", "")
+
+
+def split_words(text: str | None) -> list[tuple[str, str]]:
+    """(word as written in lower case, folded word) for each word of ``text``; punctuation drops."""
+    pairs = []
+    for word in _WORD.findall(unicodedata.normalize("NFC", text or "").lower()):
+        folded = fold_word(word)
+        if folded and _WORD.fullmatch(folded):
+            pairs.append((word, folded))
+    return pairs
+
+
+def search_columns(sections: list[str]) -> tuple[str, str]:
+    """(search_words, search_text) for the six sections' texts, in ``SECTION_TIERS`` order."""
+    written, folded = [], []
+    for section in sections:
+        pairs = split_words(section)
+        written.append(" ".join(w for w, _f in pairs))
+        folded.append(" ".join(f for _w, f in pairs))
+    return _join(written), _join(folded)
+
+
+def _join(sections: list[str]) -> str:
+    # Every word has a space on each side: " w " is a whole word, " w" a prefix, in SQL as in Python.
+    return " " + f" {SECTION} ".join(s for s in sections) + " "
 
 
 def place_names(locality) -> list[str]:
@@ -31,22 +103,31 @@ def place_names(locality) -> list[str]:
     return names
 
 
-def product_search_text(product: Product) -> str:
-    parts = [product.name, product.name_en or ""]
-    producer = product.producer
-    if producer is not None:
-        parts.append(producer.name)
-        parts.extend(place_names(producer.locality))
+def product_sections(product: Product) -> list[str]:
+    """The six section texts of a product: name, English name, group, producer, places, description."""
+    group_names = []
     if product.group is not None:
-        parts.extend([product.group.name, product.group.name_en or ""])
+        group_names = [product.group.name, product.group.name_en or ""]
         if product.group.parent is not None:
-            parts.extend([product.group.parent.name, product.group.parent.name_en or ""])
-    return fold(" ".join(p for p in parts if p))
+            group_names += [product.group.parent.name, product.group.parent.name_en or ""]
+    producer = product.producer
+    return [
+        product.name or "",
+        product.name_en or "",
+        " ".join(group_names),
+        producer.name if producer is not None else "",
+        " ".join(place_names(producer.locality)) if producer is not None else "",
+        (product.description or "")[:DESCRIPTION_CHARS],
+    ]
+
+
+def product_search_text(product: Product) -> str:
+    return search_columns(product_sections(product))[1]
 
 
 def refresh_search_fields(product: Product) -> None:
     product.name_folded = fold(product.name)
-    product.search_text = product_search_text(product)
+    product.search_words, product.search_text = search_columns(product_sections(product))
 
 
 @event.listens_for(Session, "before_flush")
@@ -62,35 +143,271 @@ def _keep_search_fields(session: Session, _context, _instances) -> None:
             refresh_search_fields(product)
 
 
+# ---- The database engines: FTS5 trigram table (SQLite), pg_trgm GIN index (PostgreSQL) --------
+
+FTS_TABLE = "product_fts"
+TRGM_INDEX = "ix_product_search_trgm"
+
+SQLITE_CREATE = [
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+    "search_text, content='product', content_rowid='id', tokenize='trigram')",
+    f"CREATE TRIGGER IF NOT EXISTS product_fts_insert AFTER INSERT ON product BEGIN "
+    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    f"CREATE TRIGGER IF NOT EXISTS product_fts_delete AFTER DELETE ON product BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
+    f"CREATE TRIGGER IF NOT EXISTS product_fts_update AFTER UPDATE OF search_text ON product BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+    f"INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text); END",
+]
+SQLITE_DROP = [f"DROP TABLE IF EXISTS {FTS_TABLE}"]  # the triggers go with the product table
+POSTGRES_CREATE = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    f"CREATE INDEX IF NOT EXISTS {TRGM_INDEX} ON product USING gin (search_text gin_trgm_ops)",
+]
+
+
+def _install_engine_ddl() -> None:
+    table = Product.__table__
+    for statement in SQLITE_CREATE:
+        event.listen(table, "after_create", DDL(statement).execute_if(dialect="sqlite"))
+    for statement in SQLITE_DROP:
+        event.listen(table, "before_drop", DDL(statement).execute_if(dialect="sqlite"))
+    for statement in POSTGRES_CREATE:
+        event.listen(table, "after_create", DDL(statement).execute_if(dialect="postgresql"))
+
+
+_install_engine_ddl()
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic filter: the search engine's own objects (FTS5 tables, the trigram index) are made
+    by migration 0004 and ``_install_engine_ddl``, not by the models; autogenerate leaves them."""
+    if name and (name == TRGM_INDEX or name.startswith(FTS_TABLE)):
+        return False
+    return True
+
+
+# ---- Reading a query ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Term:
+    written: str  # lower case, as typed ("chè")
+    folded: str  # "che"
+    prefix: bool = False  # may match the start of a longer word
+
+    @property
+    def accented(self) -> bool:
+        return self.written != self.folded
+
+    @property
+    def fuzzy(self) -> bool:
+        return MIN_FUZZY_LENGTH <= len(self.folded) <= MAX_TYPO_LENGTH
+
+
 def strip_controls(text: str) -> str:
     """Drop control characters (NUL among them, which PostgreSQL refuses in text parameters)."""
     return "".join(ch for ch in text if ch >= " " or ch in "\t\n")
 
 
+def parse_terms(raw: str | None, *, typing: bool = False) -> list[Term]:
+    """The query's words (at most ``MAX_TERMS`` of the first ``MAX_QUERY_LENGTH`` characters).
+
+    Words of 4+ letters may match the start of longer words. ``typing`` (suggestions): the last
+    word is being typed, so from 2 letters it matches the start of words too.
+    """
+    pairs = split_words(strip_controls((raw or "")[:MAX_QUERY_LENGTH]))[:MAX_TERMS]
+    terms = []
+    for i, (written, folded) in enumerate(pairs):
+        last_typed = typing and i == len(pairs) - 1 and len(folded) >= 2
+        terms.append(Term(written, folded, prefix=len(folded) >= MIN_FUZZY_LENGTH or last_typed))
+    return terms
+
+
 def parse_query(raw: str | None) -> list[str]:
-    """Folded query terms, bounded so that a pasted essay cannot make a huge SQL statement."""
-    folded = fold(strip_controls((raw or "")[:MAX_QUERY_LENGTH]))
-    terms = [t for t in folded.split(" ") if t]
-    return terms[:MAX_TERMS]
+    """Folded query words: ``"Nếp  TÀI!"`` → ``["nep", "tai"]``."""
+    return [t.folded for t in parse_terms(raw)]
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+# ---- Candidates: patterns the database's index answers ------------------------------------------
+
+def typo_neighbours(word: str) -> list[str]:
+    """LIKE patterns (``_`` = any one letter) of every word one edit from ``word``: a letter
+    missing, extra, wrong, or two neighbours swapped (optimal string alignment distance 1)."""
+    out = []
+    for i in range(len(word)):
+        out.append(word[:i] + word[i + 1:])  # missing
+        out.append(word[:i] + "_" + word[i + 1:])  # wrong
+        if i + 1 < len(word) and word[i] != word[i + 1]:
+            out.append(word[:i] + word[i + 1] + word[i] + word[i + 2:])  # swapped
+    for i in range(len(word) + 1):
+        out.append(word[:i] + "_" + word[i:])  # extra
+    return list(dict.fromkeys(p for p in out if p))
 
 
-def match_clause(terms: list[str]):
-    """Every term must appear somewhere in the search text."""
-    return and_(*[Product.search_text.like(_like(t), escape="\\") for t in terms])
+def term_patterns(term: Term) -> list[str]:
+    """Substrings (with ``_`` wildcards) of the padded search text that a match of ``term`` holds."""
+    patterns = [f" {term.folded}" if term.prefix else f" {term.folded} "]
+    if term.fuzzy:
+        patterns += [f" {n} " for n in typo_neighbours(term.folded)]
+    return patterns
 
 
-def rank_expression(terms: list[str]):
-    """0: the name holds the whole phrase; 1: the name holds every word; 2: matched elsewhere."""
-    phrase = " ".join(terms)
-    all_in_name = and_(*[Product.name_folded.like(_like(t), escape="\\") for t in terms])
-    return case(
-        (Product.name_folded.like(_like(phrase), escape="\\"), 0),
-        (all_in_name, 1),
-        else_=2,
-    )
+def _fts_phrase(pattern: str) -> str:
+    # The trigram tokenizer needs 3+ characters: keep the wildcard-free runs that long (at least
+    # one always is: patterns are a word of 2+ letters with its spaces). A superset; Python checks.
+    runs = [r for r in pattern.split("_") if len(r) >= 3]
+    return "(" + " AND ".join(f'"{r}"' for r in runs) + ")"
 
+
+def _fts_query(terms: list[Term], every: bool) -> str:
+    per_term = ["(" + " OR ".join(_fts_phrase(p) for p in term_patterns(t)) + ")" for t in terms]
+    return (" AND " if every else " OR ").join(per_term)
+
+
+def _candidates(terms: list[Term], every: bool, limit: int) -> list[tuple[int, str, str]]:
+    """(id, search_text, search_words) of at most ``limit`` products matching every term (or any)."""
+    session = db.session
+    if session.get_bind().dialect.name == "sqlite":
+        rows = session.execute(
+            text(f"SELECT p.id, p.search_text, p.search_words FROM (SELECT rowid AS id FROM {FTS_TABLE} "
+                 f"WHERE {FTS_TABLE} MATCH :query LIMIT :limit) AS hit JOIN product AS p ON p.id = hit.id"),
+            {"query": _fts_query(terms, every), "limit": limit},
+        )
+    else:
+        per_term = [or_(*[Product.search_text.like(f"%{p}%") for p in term_patterns(t)]) for t in terms]
+        rows = session.execute(
+            select(Product.id, Product.search_text, Product.search_words)
+            .where(and_(*per_term) if every else or_(*per_term))
+            .limit(limit)
+        )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+# ---- Ranking ---------------------------------------------------------------------------------
+
+EXACT, PART, TYPO = 0, 1, 2
+
+
+def match_kind(term: Term, word: str) -> int | None:
+    """How folded ``word`` answers ``term``: EXACT, PART (a longer word it begins), TYPO or None."""
+    if word == term.folded:
+        return EXACT
+    if term.prefix and word.startswith(term.folded):
+        return PART
+    if term.fuzzy and abs(len(word) - len(term.folded)) <= 1 and OSA.distance(term.folded, word, score_cutoff=1) <= 1:
+        return TYPO
+    return None
+
+
+@dataclass
+class Hit:
+    product_id: int
+    score: int  # lower is better; see ``score``
+    missing: int  # query words not found
+    inexact: int  # query words not found as typed: missing, or matched only through a typo
+    tiers: frozenset[int]  # the best tier (SECTION_TIERS) of each query word found
+
+
+def score(terms: list[Term], folded_text: str, written_text: str, kinds: list[dict]) -> Hit | None:
+    """Rank of one candidate; None when no term matches. Lower is better, compared in this order:
+
+    1. fewer query words not found as typed (missing, or found only through a typo);
+    2. fewer query words missing (all words before some);
+    3. the whole query as a phrase in a name (Vietnamese or English), else in another section
+       ("thai nguyen" in the places), before scattered words;
+    4. the sum of each word's best section: name 0, group 1, producer 2, place 3, description 4;
+    5. fewer words matched only as the start of a longer word (whole words before parts);
+    6. fewer accented query words matched without their accents ("chè" before "chế").
+
+    Ties are broken by the caller (browse: stars, then units in stock).
+    """
+    sections = folded_text.split(SECTION)
+    best: list[tuple | None] = [None] * len(terms)
+    written_sections: list[str] | None = None
+    for index, section in enumerate(sections[:len(SECTION_TIERS)]):
+        tier = SECTION_TIERS[index]
+        # A term found without a typo in an earlier tier cannot do better further on.
+        if all(b is not None and not b[0] and b[1] < tier for b in best):
+            break
+        words = set(section.split())
+        for i, term in enumerate(terms):
+            cache = kinds[i]
+            for word in words:
+                kind = cache.get(word, -1)
+                if kind == -1:
+                    kind = cache[word] = match_kind(term, word)
+                if kind is None:
+                    continue
+                accent_miss = 0
+                if term.accented and kind == EXACT:
+                    if written_sections is None:
+                        written_sections = written_text.split(SECTION)
+                    accent_miss = int(term.written not in written_sections[index].split())
+                key = (kind == TYPO, tier, kind == PART, accent_miss)
+                if best[i] is None or key < best[i]:
+                    best[i] = key
+    found = [b for b in best if b is not None]
+    if not found:
+        return None
+    phrase = " " + " ".join(t.folded for t in terms) + " "
+    phrase_at = [i for i, section in enumerate(sections) if phrase in section + " "]
+    phrase_rank = 2 if not phrase_at else (0 if phrase_at[0] < NAME_SECTIONS else 1)
+    missing = len(terms) - len(found)
+    typos = sum(b[0] for b in found)
+    tiers = sum(b[1] for b in found) + 4 * missing
+    parts = sum(b[2] for b in found)
+    accents = sum(b[3] for b in found)
+    value = (((((missing + typos) * 9 + missing) * 3 + phrase_rank) * 64 + tiers) * 9 + parts) * 9 + accents
+    return Hit(product_id=0, score=value, missing=missing, inexact=missing + typos,
+               tiers=frozenset(b[1] for b in found))
+
+
+def rank(raw: str | None, *, typing: bool = False, limit: int = MAX_CANDIDATES) -> list[Hit]:
+    """Products matching the query ``raw``, best first (``score``), at most ``limit``.
+
+    Kept: the products with the most query words found as typed; a typo counts as a word not
+    found, so a typo-free partial match is not hidden by a match of every word through typos, and
+    typo matches appear only when nothing has more words as typed.
+    Runs one or two SQL statements whatever the size of the catalogue. Listing and certificates
+    are not checked here (``browse`` does). An empty or wordless query ("%", "!!") matches nothing.
+    """
+    terms = parse_terms(raw, typing=typing)
+    if not terms:
+        return []
+    kinds: list[dict] = [{} for _ in terms]
+    hits = _scored(terms, _candidates(terms, every=True, limit=limit), kinds)
+    if len(terms) > 1 and not any(h.missing == 0 and h.inexact == 0 for h in hits):
+        # Nobody has every word as typed: products with fewer words but no typo may be better
+        # ("shan tiet": the Shan tuyết teas, not "than … tieu" by two typos).
+        seen = {h.product_id for h in hits}
+        hits += [h for h in _scored(terms, _candidates(terms, every=False, limit=limit), kinds)
+                 if h.product_id not in seen]
+    if hits:
+        # A typo is forgiven only when nothing answers as many words as typed ("mien dong" does
+        # not list every "men" product, "mat ongg" lists the honeys).
+        fewest_inexact = min(h.inexact for h in hits)
+        hits = [h for h in hits if h.inexact == fewest_inexact]
+    hits.sort(key=lambda h: (h.score, h.product_id))
+    return hits[:limit]
+
+
+def _scored(terms, rows, kinds) -> list[Hit]:
+    hits = []
+    for product_id, folded_text, written_text in rows:
+        hit = score(terms, folded_text or "", written_text or "", kinds)
+        if hit is not None:
+            hit.product_id = product_id
+            hits.append(hit)
+    return hits
+
+
+def ranked_subquery(raw: str | None):
+    """A (product_id, score) selectable of ``rank(raw)``, for ``browse`` to join and order by.
+
+    Empty (no rows) when nothing matches; lower ``score`` is better.
+    """
+    hits = rank(raw)
+    if not hits:
+        return select(literal(0).label("product_id"), literal(0).label("score")).where(false()).subquery("search_hits")
+    return values(column("product_id", Integer), column("score", Integer), name="search_hits").data(
+        [(h.product_id, h.score) for h in hits]).cte("search_hits")

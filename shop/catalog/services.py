@@ -108,9 +108,8 @@ def browse(filters: CatalogFilters, per_page: int | None = None) -> CatalogPage:
     avail = available_subquery()
     available = func.coalesce(avail.c.available, 0)
     conditions = [Product.listed.is_(True)]
-    terms = search.parse_query(filters.q)
-    if terms:
-        conditions.append(search.match_clause(terms))
+    # A search keeps the products it ranks (shop.catalog.search); "!!" or "%" keeps none.
+    hits = search.ranked_subquery(filters.q) if filters.q.strip() else None
     if filters.stars:
         conditions.append(cert.c.stars.in_(filters.stars))
     if filters.group is not None:
@@ -133,6 +132,8 @@ def browse(filters: CatalogFilters, per_page: int | None = None) -> CatalogPage:
         .outerjoin(avail, avail.c.product_id == Product.id)
         .where(and_(*conditions))
     )
+    if hits is not None:
+        base = base.join(hits, hits.c.product_id == Product.id)
     total = db.session.scalar(select(func.count()).select_from(base.with_only_columns(Product.id).subquery()))
 
     order = {
@@ -141,8 +142,8 @@ def browse(filters: CatalogFilters, per_page: int | None = None) -> CatalogPage:
         "price_desc": [Product.price.desc(), Product.name_folded],
         "name": [Product.name_folded],
         "newest": [Product.created_at.desc(), Product.id.desc()],
-        "relevance": [search.rank_expression(terms), cert.c.stars.desc(), Product.name_folded]
-        if terms else [cert.c.stars.desc(), Product.name_folded],
+        "relevance": [hits.c.score, cert.c.stars.desc(), available.desc(), Product.name_folded]
+        if hits is not None else [cert.c.stars.desc(), Product.name_folded],
     }[filters.sort]
     pages = max(1, math.ceil(total / per_page))
     page = min(filters.page, pages)

@@ -1,0 +1,185 @@
+"""Search people can rely on (issue 16): typos forgiven, the right product first, on either database.
+
+The query table runs on the real demo catalogue; the suite runs it on SQLite (``make test``) and on
+PostgreSQL (``make test-postgres``), so both databases must give the same first result.
+"""
+from datetime import timedelta
+
+import pytest
+
+from shop.catalog import search
+from shop.catalog.services import CatalogFilters, browse
+from shop.extensions import db
+from shop.inventory import services as inventory
+from shop.timeutil import today_vn
+
+# (query, expected first product, or None for no result). Real product, producer, group and place
+# names of the demo catalogue; with and without diacritics; Vietnamese and English; typos; nonsense.
+QUERY_TABLE = [
+    # Product names, with and without diacritics, any case.
+    ("Miến dong Tài Hoan", "Miến dong Tài Hoan"),
+    ("mien dong tai hoan", "Miến dong Tài Hoan"),
+    ("MIEN DONG", "Miến dong Tài Hoan"),
+    ("nep tai", "Gạo Nếp Tài"),
+    ("Gạo nếp Tân Sơn", "Gạo nếp Tân Sơn"),
+    ("đu đủ đực", "Trà hoa đu đủ đực"),
+    ("du du duc", "Trà hoa đu đủ đực"),
+    ("rượu ngô", "Rượu ngô men lá Thanh Tâm"),
+    ("ruou ngo", "Rượu ngô men lá Thanh Tâm"),
+    ("lan ho diep", "Lan hồ điệp Bắc Kạn"),
+    ("lạp sườn", "Lạp sườn Tám Cương"),
+    ("khau sli", "Khẩu sli Pác Nặm"),
+    ("giam chuoi", "Giấm chuối Mạnh Minh"),
+    ("thit trau", "Thịt trâu gác bếp Tám Cương"),
+    ("dầu gội", "Dầu gội thảo dược Bảo Châu"),
+    ("vicumax", "Thực phẩm bảo vệ sức khoẻ Vicumax + Nano Curcumin"),
+    ("tra shan tuyet", "Trà Shan tuyết búp bạc Bản Cháo"),
+    # English names.
+    ("glass noodles", "Miến dong Tài Hoan"),
+    ("male papaya", "Trà hoa đu đủ đực"),
+    ("ginger honey", "Nước gừng mật ong Thành Đạt"),
+    ("moth orchid", "Lan hồ điệp Bắc Kạn"),
+    ("corn spirit", "Rượu ngô men lá Thanh Tâm"),
+    ("vinegar", "Giấm chuối Mạnh Minh"),
+    ("buffalo", "Thịt trâu gác bếp Tám Cương"),
+    ("shampoo", "Dầu gội thảo dược Bảo Châu"),
+    # Producers and places: the producer's own products first.
+    ("Tám Cương", "Thịt lợn treo gác bếp Tám Cương"),
+    ("sang le", "Cơm lam Sáng Lê"),
+    ("bao chau", "Dầu gội thảo dược Bảo Châu"),
+    ("yen duong", "Gạo Bao Thai Yến Dương"),
+    ("Pắc San", "Bánh gio Pắc San"),
+    ("nam mau", "Ba Bể Green Homestay"),
+    # Groups: the accented query prefers the accented word (chè = tea, not chế = processed).
+    ("chè", "Trà nụ vối"),
+    ("thổ cẩm", "Túi thổ cẩm Tày"),
+    # Typos in words of 4+ letters (missing, extra, wrong, swapped letters).
+    ("mien dog", "Miến dong Tài Hoan"),
+    ("mat ongg", "Nước gừng mật ong Thành Đạt"),
+    ("shan tiet", "Trà Shan tuyết búp bạc Bản Cháo"),
+    ("honney", "Nước gừng mật ong Thành Đạt"),
+    ("arowroot", "Miến dong Tài Hoan"),
+    ("vicumac", "Thực phẩm bảo vệ sức khoẻ Vicumax + Nano Curcumin"),
+    ("homstay", "Ba Bể Green Homestay"),
+    ("curcunim", None),  # two letters wrong: too far
+    ("oragnes", "Cam ngọt Thanh Mai"),
+    # Short words match whole words only.
+    ("tra", "Trà nụ vối"),
+    ("lan", "Lan kiếm Bắc Kạn"),
+    # Nonsense and empty searches.
+    ("xyzzy", None),
+    ("qwerty asdf", None),
+    ("zzz", None),
+    ("%", None),
+    ("_", None),
+    ("!!!", None),
+    # Not for sale (expired or revoked certificate): never found.
+    ("mang kho", None),
+]
+
+
+def first(query):
+    page = browse(CatalogFilters(q=query, sort="relevance"))
+    return page.items[0].product.name if page.items else None
+
+
+@pytest.fixture
+def demo(app):
+    from shop.seed.demo import seed_demo
+
+    seed_demo()
+
+
+def test_query_table_gives_the_expected_first_result(demo):
+    assert len(QUERY_TABLE) >= 40
+    wrong = [(query, expected, first(query)) for query, expected in QUERY_TABLE if first(query) != expected]
+    assert wrong == [], "query, expected, got:\n" + "\n".join(map(repr, wrong))
+
+
+def test_typos_rank_below_exact_spellings_and_do_not_pad_exact_results(demo):
+    # "mien dong" has an exact answer: the "men" (one letter from "mien") spirits are not listed.
+    names = [item.product.name for item in browse(CatalogFilters(q="mien dong", sort="relevance")).items]
+    assert names[0] == "Miến dong Tài Hoan"
+    assert not any(name.startswith("Rượu") for name in names)
+    # "đu đủ đực": the phrase in a name, and nothing made of scattered short words elsewhere.
+    assert [item.product.name for item in browse(CatalogFilters(q="đu đủ đực")).items] == ["Trà hoa đu đủ đực"]
+
+
+def test_short_words_match_whole_words_only(make_product):
+    make_product("Trà xanh", stars=3)
+    make_product("Trang sức bạc", stars=5)
+    db.session.commit()
+    assert [i.product.name for i in browse(CatalogFilters(q="tra")).items] == ["Trà xanh"]
+
+
+def test_ranking_name_before_group_producer_place_description(make_product, make_producer, make_group,
+                                                               make_locality):
+    where = make_locality("Bản Dong", "commune")
+    elsewhere = make_locality("Côn Minh", "commune")
+    plain_group = make_group("I", "Thực phẩm", "Food")
+    plain = make_producer("HTX Hoa Mai", locality=elsewhere)
+    make_product("Bánh chưng", stars=5, producer=plain, group=plain_group, description="Gói bằng lá dong rừng.")
+    make_product("Bột sắn", stars=5, producer=make_producer("HTX Dong Sơn", locality=elsewhere), group=plain_group)
+    make_product("Nấm hương", stars=5, producer=make_producer("HTX Nà Phặc", locality=where), group=plain_group)
+    make_product("Củ từ", stars=5, producer=plain, group=make_group("I.9", "Củ dong và củ từ", "Tubers"))
+    make_product("Miến dong", stars=3, producer=plain, group=plain_group)
+    db.session.commit()
+    names = [i.product.name for i in browse(CatalogFilters(q="dong", sort="relevance")).items]
+    # name (even with fewer stars) > group > producer > place > description
+    assert names == ["Miến dong", "Củ từ", "Bột sắn", "Nấm hương", "Bánh chưng"]
+
+
+def test_ties_are_broken_by_stars_then_stock(make_product, make_shop):
+    shop = make_shop()
+    low = make_product("Mật ong bạc hà", stars=4)
+    high = make_product("Mật ong rừng", stars=4)
+    best = make_product("Mật ong hoa nhãn", stars=5)
+    db.session.commit()
+    inventory.receive(shop.id, low.id, 2)
+    inventory.receive(shop.id, high.id, 50)
+    db.session.commit()
+    names = [i.product.name for i in browse(CatalogFilters(q="mat ong", sort="relevance")).items]
+    assert names == [best.name, high.name, low.name]
+
+
+def test_whole_words_before_parts(make_product):
+    make_product("Homestay Quỳnh Mai", stars=3)
+    make_product("Home garden tea", stars=5)
+    db.session.commit()
+    # "home" is a whole word of the second, the start of a word of the first.
+    assert [i.product.name for i in browse(CatalogFilters(q="home")).items] == ["Home garden tea",
+                                                                               "Homestay Quỳnh Mai"]
+
+
+def test_every_write_keeps_the_search_text_in_step(make_product, make_producer, make_group):
+    product = make_product("Miến dong", stars=4)
+    db.session.commit()
+    product.name = "Bún gạo"
+    db.session.commit()
+    assert first("bun gao") == "Bún gạo"
+    assert first("mien") is None
+    product.description = "Làm từ gạo Bao Thai."
+    db.session.commit()
+    assert first("bao thai") == "Bún gạo"
+    product.producer.name = "HTX Đông Phương"
+    db.session.commit()
+    assert first("dong phuong") == "Bún gạo"
+    db.session.delete(product.certificates[0])
+    db.session.delete(product)
+    db.session.commit()
+    assert first("bun gao") is None
+
+
+def test_search_columns_keep_words_aligned():
+    written, folded = search.search_columns(["Trà hoa đu đủ đực", "", "Chè", "HTX Bản Cháo", "", "Đậm vị."])
+    assert folded == " tra hoa du du duc |  | che | htx ban chao |  | dam vi "
+    assert [len(s.split()) for s in written.split("|")] == [len(s.split()) for s in folded.split("|")]
+
+
+def test_typo_neighbours_cover_one_edit():
+    from rapidfuzz.distance import OSA
+
+    patterns = search.typo_neighbours("ong")
+    for word in ("on", "ng", "ogn", "xng", "ongx", "song"):
+        assert OSA.distance("ong", word) == 1
+        assert any(len(p) == len(word) and all(a in ("_", b) for a, b in zip(p, word)) for p in patterns), word
