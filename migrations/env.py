@@ -97,7 +97,7 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("compare_type", True)
-    # The search engine's FTS5 tables and trigram index are made by migration 0004, not the models.
+    # The search engine's FTS5 tables and trigram index are made by migration 0005_search, not the models.
     from shop.catalog.search import include_object
     conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:

@@ -181,7 +181,7 @@ _install_engine_ddl()
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic filter: the search engine's own objects (FTS5 tables, the trigram index) are made
-    by migration 0004 and ``_install_engine_ddl``, not by the models; autogenerate leaves them."""
+    by migration 0005_search and ``_install_engine_ddl``, not by the models; autogenerate leaves them."""
     if name and (name == TRGM_INDEX or name.startswith(FTS_TABLE)):
         return False
     return True

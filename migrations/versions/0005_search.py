@@ -1,7 +1,7 @@
 """search: accented search words, sectioned folded text, FTS5 trigram table (SQLite) or pg_trgm index
 
-Revision ID: 0004_search
-Revises: 0003_payments
+Revision ID: 0005_search
+Revises: 0004_order_languages
 Create Date: 2026-11-30 20:20:00
 
 Existing products get their search columns rebuilt here from plain SQL reads (not the ORM models,
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004_search'
-down_revision = '0003_payments'
+revision = '0005_search'
+down_revision = '0004_order_languages'
 branch_labels = None
 depends_on = None
 
@@ -65,8 +65,7 @@ def _rebuild_search_columns(conn) -> None:
 def upgrade():
     from shop.catalog.search import POSTGRES_CREATE, SQLITE_CREATE
 
-    with op.batch_alter_table('product', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('search_words', sa.Text(), nullable=False, server_default=''))
+    op.add_column('product', sa.Column('search_words', sa.Text(), nullable=False, server_default=''))
     conn = op.get_bind()
     _rebuild_search_columns(conn)
     if conn.dialect.name == "sqlite":
@@ -86,5 +85,9 @@ def downgrade():
         op.execute("DROP TABLE IF EXISTS product_fts")
     elif conn.dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_product_search_trgm")
-    with op.batch_alter_table('product', schema=None) as batch_op:
-        batch_op.drop_column('search_words')
+    if conn.dialect.name == "sqlite":
+        # Not batch mode: copying the product table would null every order line's product_id
+        # (ON DELETE SET NULL fires when the old table is dropped). SQLite 3.35+ drops in place.
+        op.execute("ALTER TABLE product DROP COLUMN search_words")
+    else:
+        op.drop_column('product', 'search_words')
