@@ -9,7 +9,7 @@ from flask import Flask, request, url_for
 from shop.i18n import current_lang, localized, remember_locale
 from shop.markup import excerpt, render_markdown
 from shop.money import format_vnd
-from shop.places.services import place_label
+from shop.places.services import address_label, place_label
 from shop.timeutil import VN_TZ
 
 
@@ -49,4 +49,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(url_with)
     app.add_template_global(media_url)
     app.add_template_global(place_label)
+    app.add_template_global(address_label)
     app.after_request(remember_locale)

@@ -75,3 +75,43 @@ def test_addresses_say_where_the_place_is_today(client, demo):
     api = client.get("/api/v1/producers").get_json()["items"]
     tai_hoan = next(p for p in api if p["slug"] == "htx-tai-hoan")
     assert (tai_hoan["locality"], tai_hoan["locality_today"]) == ("Côn Minh, Na Rì, Bắc Kạn", "Thái Nguyên")
+
+
+def test_shop_addresses_on_checkout_order_page_and_email_name_today_s_province(client, demo, monkeypatch):
+    """The pick-up shop's address, wherever a customer reads it, says where it is on today's map."""
+    sent = []
+    monkeypatch.setattr("shop.orders.notifications.send_mail",
+                        lambda to, subject, body: sent.append(body))
+    nep = client.get("/api/v1/products?q=nep%20tai").get_json()["items"][0]
+    client.post("/cart/add", data={"product_id": nep["id"], "quantity": 1})
+    checkout = client.get("/orders/checkout?lang=vi").get_data(as_text=True)
+    central = "Số 8 đường Trường Chinh, phường Đức Xuân, thành phố Bắc Kạn"  # the one shop with this rice
+    assert f"{central} (nay thuộc Thái Nguyên)" in checkout
+
+    shop = next(s for s in client.get("/api/v1/shops").get_json()["items"] if s["slug"] == "ocop-bac-kan-trung-tam")
+    assert shop["locality_today"] == "Thái Nguyên"
+    cart = client.post("/api/v1/carts").get_json()["token"]
+    client.put(f"/api/v1/carts/{cart}/items/{nep['id']}", json={"quantity": 1})
+    placed = client.post("/api/v1/orders", json={
+        "cart_token": cart, "customer": {"name": "John Smith", "phone": "0912345678", "email": "john@example.com"},
+        "fulfilment": {"type": "pickup", "shop_id": shop["id"]}, "payment_method": "pay_at_shop"})
+    assert placed.status_code == 201, placed.get_json()
+    page = client.get(placed.get_json()["order_url"] + "&lang=en").get_data(as_text=True)
+    assert f"{central} (now part of Thái Nguyên)" in page
+    assert f"{central} (nay thuộc Thái Nguyên)" in sent[-1]  # the email is in the order's language
+
+
+def test_address_label_adds_only_what_the_text_lacks(app):
+    from shop.places.models import Locality
+    from shop.places.services import address_label
+
+    thai_nguyen = Locality(name="Thái Nguyên", kind="province", slug="tn")
+    bac_kan = Locality(name="Bắc Kạn", kind="province", slug="bk", successor=thai_nguyen)
+    ward = Locality(name="Đức Xuân", kind="ward", slug="dx",
+                    parent=Locality(name="Thành phố Bắc Kạn", kind="city", slug="tp", parent=bac_kan))
+    assert address_label("Số 8 Trường Chinh, thành phố Bắc Kạn", ward) == \
+        "Số 8 Trường Chinh, thành phố Bắc Kạn (nay thuộc Thái Nguyên)"
+    assert address_label("Tổ 3, thị trấn Yến Lạc", ward) == "Tổ 3, thị trấn Yến Lạc, Bắc Kạn (nay thuộc Thái Nguyên)"
+    assert address_label("Tổ 1, Thái Nguyên", Locality(name="Phổ Yên", kind="ward", slug="py", parent=thai_nguyen)) \
+        == "Tổ 1, Thái Nguyên"
+    assert address_label("12 Hàng Bạc", None) == "12 Hàng Bạc"

@@ -14,6 +14,7 @@ from shop.i18n import language, localized
 from shop.mail import send_mail
 from shop.money import format_vnd
 from shop.orders.models import Order
+from shop.places.services import address_label
 from shop.template_helpers import format_date
 
 # ---- labels for stored codes (also template globals, see shop/orders/views.py) ---------------
@@ -146,7 +147,8 @@ def _confirmation_text(order: Order) -> tuple[str, str]:
     ]
     if order.fulfilment == "pickup" and order.pickup_shop is not None:
         shop = order.pickup_shop
-        out.append(_("Pick up at: %(shop)s, %(address)s", shop=shop.name, address=shop.address))
+        out.append(_("Pick up at: %(shop)s, %(address)s", shop=shop.name,
+                     address=address_label(shop.address, shop.locality)))
         hours = localized(shop, "opening_hours")
         if hours:
             out.append(_("Opening hours: %(hours)s", hours=hours.replace("\n", "; ")))

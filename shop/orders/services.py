@@ -27,6 +27,7 @@ from shop.inventory.models import Reservation
 from shop.orders.models import Order, OrderEvent, OrderLine
 from shop.orders.notifications import status_label
 from shop.phone import normalize_vn_phone
+from shop.places.services import with_lineage
 from shop.shops.models import Shop
 from shop.timeutil import VN_TZ, utcnow
 
@@ -147,7 +148,8 @@ def candidate_shops(fulfilment: Fulfilment) -> list[Shop]:
 def pickup_shops_for(needs: dict[int, int]) -> list[Shop]:
     """Pick-up shops that can supply every line of the cart on their own (for the checkout form)."""
     shops = list(db.session.scalars(
-        select(Shop).where(Shop.active.is_(True), Shop.offers_pickup.is_(True)).order_by(Shop.name)))
+        select(Shop).where(Shop.active.is_(True), Shop.offers_pickup.is_(True))
+        .options(*with_lineage(Shop.locality)).order_by(Shop.name)).unique())
     if not needs:
         return shops
     matrix = inventory.availability_matrix(needs.keys(), [s.id for s in shops])

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
 from shop.places.models import Locality
+from shop.text import fold
 
 # Levels of parents loaded with a place (commune → district → province, the deepest the map had).
 LINEAGE_DEPTH = 3
@@ -44,3 +45,20 @@ def place_label(place: Locality | None) -> str:
     if today is None:
         return place.full_name
     return _("%(place)s (now part of %(today)s)", place=place.full_name, today=today.full_name)
+
+
+def address_label(address: str | None, place: Locality | None) -> str:
+    """A street address as written, completed with its province and today's unit when they are
+    missing from the text: ``"Tiểu khu 5, thị trấn Chợ Rã, huyện Ba Bể, Bắc Kạn (nay thuộc Thái
+    Nguyên)"``. For shop addresses shown where no locality line follows (checkout, order page,
+    email); names are compared without accents or case. No place: the text as written."""
+    text = (address or "").strip()
+    if place is None:
+        return text
+    province = place.lineage()[-1]
+    if fold(province.name) not in fold(text):
+        text = f"{text}, {province.name}" if text else province.name
+    today = place.current_unit()
+    if today is not None and fold(today.name) not in fold(text):
+        text = _("%(place)s (now part of %(today)s)", place=text, today=today.full_name)
+    return text
