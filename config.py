@@ -22,6 +22,20 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _vnd(name: str, default: int) -> int:
+    """An amount of money from the environment, read like every amount a person types (``30.000``)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    from shop.errors import InvalidInput
+    from shop.money import parse_vnd
+
+    try:
+        return parse_vnd(raw, field=name)
+    except InvalidInput as exc:
+        raise RuntimeError(f"{name}: {exc.message} (got {raw[:40]!r})") from None
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -46,8 +60,8 @@ class Config:
     SHOP_NAME = os.environ.get("SHOP_NAME", "OCOP Bắc Kạn")
 
     # Checkout and orders
-    SHIPPING_FEE = _int("SHIPPING_FEE", 30_000)
-    FREE_SHIPPING_THRESHOLD = _int("FREE_SHIPPING_THRESHOLD", 500_000)
+    SHIPPING_FEE = _vnd("SHIPPING_FEE", 30_000)
+    FREE_SHIPPING_THRESHOLD = _vnd("FREE_SHIPPING_THRESHOLD", 500_000)
     MAX_LINE_QUANTITY = _int("MAX_LINE_QUANTITY", 50)
     # A card order's stock hold and its Stripe Checkout Session expire at the same instant, and
     # Stripe refuses sessions that expire sooner than 30 minutes after creation: hence 30, not 15.
