@@ -90,23 +90,70 @@ STAFF_STATUSES = ("processing", "shipped", "delivered", "ready_for_pickup", "col
 @click.option("--by", "actor", default="staff (cli)")
 @with_appcontext
 def set_status_command(number: str, status: str, note: str, actor: str) -> None:
-    """Move NUMBER to STATUS. Payments are not touched: money goes back only with `flask refund`."""
-    from shop.errors import NotAllowed
-    from shop.orders.services import lock_order, transition
+    """Move NUMBER to STATUS. Payments are not touched: money goes back only with `flask refund`.
 
-    def move(order):
-        order = lock_order(order)
-        if status == "cancelled" and order.status == "paid":
-            # Cancelling would put the goods back but keep the customer's money.
-            raise NotAllowed("This order is paid: refund it (flask refund NUMBER) instead of cancelling.")
-        return transition(order, status, actor=actor, note=note)
+    A paid order cannot be cancelled (the service refuses): refund it instead. A cash-on-delivery
+    parcel refused at the door can be cancelled once shipped; record the goods with
+    `flask order return-goods` when they are back.
+    """
+    from shop.orders.services import transition
 
-    _run_order_action(number, move)
+    _run_order_action(number, lambda order: transition(order, status, actor=actor, note=note))
     if status == "cancelled":
         from shop.orders.services import get_by_number
         from shop.payments.services import close_open_sessions
 
         close_open_sessions(get_by_number(number))  # after the commit: a cancelled order cannot be paid
+
+
+@order_group.command("return-goods")
+@click.argument("number")
+@click.argument("items", nargs=-1)
+@click.option("--all", "everything", is_flag=True, help="Every unit of the order that is still out.")
+@click.option("--note", default="", help="Why (shown in the order's history and the stock ledger).")
+@click.option("--by", "actor", default="staff (cli)")
+@with_appcontext
+def return_goods_command(number: str, items: tuple[str, ...], everything: bool, note: str, actor: str) -> None:
+    """Goods of NUMBER came back: put them on the shelf of the shop that sold them.
+
+    ITEMS are PRODUCT_SLUG=UNITS (or PRODUCT_SLUG for all its units still out), e.g.
+    `flask order return-goods OC-2026-000123 mien-dong-tai-hoan=1`; or give --all. Money is
+    refunded separately with `flask refund`.
+    """
+    from shop.errors import DomainError
+    from shop.extensions import db
+    from shop.orders.returns import return_goods, returnable
+    from shop.orders.services import get_by_number
+
+    if everything == bool(items):
+        raise click.UsageError("Give the goods that came back (PRODUCT_SLUG=UNITS …) or --all, not both.")
+    try:
+        order = get_by_number(number.strip())
+        quantities = None
+        if items:
+            out = returnable(order)
+            by_slug = {line.product_slug: line for line in order.lines}
+            quantities = {}
+            for item in items:
+                slug, _sep, units = item.partition("=")
+                line = by_slug.get(slug.strip())
+                if line is None:
+                    raise click.BadParameter(f"{slug!r} is not a product of {order.number} "
+                                             f"(its products: {', '.join(sorted(by_slug))}).", param_hint="ITEMS")
+                if units:
+                    if not units.isascii() or not units.isdigit() or len(units) > 6:
+                        raise click.BadParameter(f"{item!r}: UNITS is a whole number.", param_hint="ITEMS")
+                    quantities[line.id] = int(units)
+                else:
+                    quantities[line.id] = sum(q for _r, q in out.get(line.id, [])) or 0
+        done = return_goods(order, quantities, actor=actor, note=note)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    for row in done:
+        click.echo(f"{row.quantity} × {row.line.product_name} back at shop {row.shop_id}.")
+    click.echo(f"{order.number}: {order.status}")
 
 
 def init_app(app: Flask) -> None:

@@ -221,14 +221,20 @@ def test_customer_can_cancel_until_preparation_starts(stocked):
         orders.cancel_by_customer(order)
 
 
-def test_cancelling_a_paid_order_puts_the_units_back_on_the_shelf(stocked):
+@pytest.mark.parametrize("moved_on", [(), ("processing",)])
+def test_a_paid_order_is_refunded_not_cancelled_by_the_service(stocked, moved_on):
+    """Issue 8 item 7: the rule lives in ``transition``, not only in the CLI (it used to cancel a
+    paid order from "processing", keeping the money and putting the goods back)."""
     order = orders.place_order(cart_with((stocked["nep"], 2)), CUSTOMER, DELIVERY, "bank_transfer")
     orders.confirm_bank_transfer(order, actor="staff")
-    orders.transition(order, "cancelled", actor="staff", note="customer changed their mind")
+    for status in moved_on:
+        orders.transition(order, status, actor="staff")
     db.session.commit()
-    assert on_hand(stocked["online"], stocked["nep"]) == 3
-    reasons = db.session.scalars(select(StockMovement.reason).order_by(StockMovement.id)).all()
-    assert reasons[-2:] == ["sale", "release"]
+    with pytest.raises(NotAllowed, match="refund"):
+        orders.transition(order, "cancelled", actor="staff", note="customer changed their mind")
+    db.session.rollback()
+    assert db.session.get(Order, order.id).status == (moved_on or ("paid",))[-1]
+    assert on_hand(stocked["online"], stocked["nep"]) == 1
 
 
 ALL_STATES = list(orders.TRANSITIONS)

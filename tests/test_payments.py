@@ -508,6 +508,44 @@ def test_partial_then_full_refund_through_the_cli(client, stub, stocked, runner)
     assert result.exit_code != 0 and len(stub.calls("POST", "/v1/refunds")) == 2
 
 
+def test_a_card_order_being_prepared_is_refunded_not_cancelled_and_its_stock_released(client, stub, stocked, runner):
+    order = place_card_order(stocked, ("mien", 2))
+    pay(client, stub, order)
+    orders.transition(reload(order), "processing", actor="staff")
+    db.session.commit()
+    refused = runner.invoke(args=["order", "set-status", order.number, "cancelled"])
+    assert refused.exit_code != 0 and f"flask refund {order.number}" in refused.output
+    assert runner.invoke(args=["refund", order.number, "--reference", "FT1"]).exit_code != 0
+    assert stub.calls("POST", "/v1/refunds") == []
+
+    result = runner.invoke(args=["refund", order.number, "--note", "customer changed their mind"])
+    assert result.exit_code == 0, result.output
+    order = reload(order)
+    # Before this, a full card refund of an order being prepared left it "processing" with its
+    # units sold: the goods that never left the shop were lost to the shelf.
+    assert order.status == "refunded" and available(stocked) == 5
+    assert db.session.scalars(select(Refund.reason)).one() == "customer changed their mind"
+
+
+def test_a_delivered_card_order_is_refunded_and_its_goods_returned(client, stub, stocked, runner):
+    from shop.orders import returns
+
+    order = place_card_order(stocked, ("mien", 2))
+    pay(client, stub, order)
+    for status in ("processing", "shipped", "delivered"):
+        orders.transition(reload(order), status, actor="staff")
+    db.session.commit()
+    assert runner.invoke(args=["refund", order.number]).exit_code == 0
+    order = reload(order)
+    assert order.status == "refunded" and available(stocked) == 3  # the goods are still with the customer
+    returns.return_goods(order, None, actor="staff", note="sent back by post")
+    db.session.commit()
+    assert available(stocked) == 5
+    reasons = db.session.scalars(select(StockMovement.reason).where(StockMovement.reference == order.number)
+                                 .order_by(StockMovement.id)).all()
+    assert reasons == ["sale", "return"]
+
+
 def test_a_refund_made_in_the_stripe_dashboard_is_recorded_from_the_webhook(client, stub, stocked):
     order = place_card_order(stocked)
     intent = pay(client, stub, order)["payment_intent"]

@@ -257,6 +257,19 @@ def release_reservation(reservation: Reservation, *, reference: str | None = Non
     db.session.flush()
 
 
+def return_units(shop_id: int, product_id: int, quantity: int, *, reference: str | None = None,
+                 user_id: int | None = None, note: str = "") -> StockMovement:
+    """Sold goods came back to the shop that sold them: on-hand goes up (ledger ``return``).
+
+    For goods that had left the shop (delivered, collected, or refused at the door); units that
+    never left are given back with ``release_reservation`` instead. ``reference`` is the order
+    number, so the ledger tells how many units of an order have come back.
+    """
+    quantity = _check_quantity(quantity)
+    return record_movement(shop_id, product_id, quantity, "return", reference=reference,
+                           user_id=user_id, note=note)
+
+
 def ledger_mismatches() -> list[tuple[int, int, int, int]]:
     """(shop_id, product_id, on_hand, ledger sum) for every level that disagrees with its ledger."""
     ledger = (

@@ -36,9 +36,11 @@ TRANSITIONS: dict[str, set[str]] = {
     "pending_payment": {"paid", "cancelled"},
     "placed": {"processing", "cancelled"},
     "paid": {"processing", "cancelled", "refunded"},
-    "processing": {"shipped", "ready_for_pickup", "cancelled"},
-    "shipped": {"delivered"},
-    "ready_for_pickup": {"collected", "cancelled"},
+    "processing": {"shipped", "ready_for_pickup", "cancelled", "refunded"},
+    # shipped → cancelled: a cash-on-delivery parcel refused at the door (goods come back with
+    # shop.orders.returns.return_goods when the courier brings them).
+    "shipped": {"delivered", "cancelled"},
+    "ready_for_pickup": {"collected", "cancelled", "refunded"},
     "delivered": {"refunded"},
     "collected": {"refunded"},
     "cancelled": set(),
@@ -46,6 +48,12 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 # Entering these states turns held stock into a sale: payment, or the hand-over for COD/at-shop.
 COMMITS_STOCK = {"paid", "shipped", "collected"}
+# Statuses in which the goods are still in the shop: leaving them for "cancelled" or "refunded"
+# puts held or sold units back (ledger ``release``). Later, goods come back only as returns.
+NOT_HANDED_OVER = {"pending_payment", "placed", "paid", "processing", "ready_for_pickup"}
+# Paid before hand-over: once such an order is past pending_payment the shop has the money, so it
+# is refunded (shop.payments.services.refund), never cancelled.
+PREPAID_METHODS = {"card", "bank_transfer"}
 CUSTOMER_CANCELLABLE = {"pending_payment", "placed"}
 DELIVERY_ONLY = {"shipped", "delivered"}
 PICKUP_ONLY = {"ready_for_pickup", "collected"}
@@ -300,6 +308,10 @@ def transition(order: Order, to_status: str, *, actor: str = "system", note: str
         raise InvalidTransition(
             _("An order that is %(status)s cannot become %(to)s.",
               status=status_label(order.status), to=status_label(to_status)))
+    if to_status == "cancelled" and order.payment_method in PREPAID_METHODS and order.status != "pending_payment":
+        # Cancelling would put the goods back but keep the customer's money.
+        raise NotAllowed(_("Order %(number)s is paid: refund it instead of cancelling (flask refund %(number)s); "
+                           "a full refund before hand-over also puts its stock back.", number=order.number))
     if to_status in DELIVERY_ONLY and order.fulfilment != "delivery":
         raise InvalidTransition(_("Only delivery orders can be shipped."))
     if to_status in PICKUP_ONLY and order.fulfilment != "pickup":
@@ -307,7 +319,7 @@ def transition(order: Order, to_status: str, *, actor: str = "system", note: str
     if to_status in COMMITS_STOCK:
         for reservation in _reservations(order):
             inventory.commit_reservation(reservation, reference=order.number, user_id=user_id)
-    if to_status == "cancelled" or (to_status == "refunded" and order.status == "paid"):
+    if to_status in ("cancelled", "refunded") and order.status in NOT_HANDED_OVER:
         # Cancelled, or refunded before hand-over: the goods never left the shop.
         for reservation in _reservations(order):
             inventory.release_reservation(reservation, reference=order.number, user_id=user_id,

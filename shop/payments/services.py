@@ -16,6 +16,7 @@ The rules:
 """
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,6 +50,8 @@ MAX_SESSION_LIFETIME = timedelta(hours=24) - EXPIRY_MARGIN
 PAID_ORDER_STATUSES = {"paid", "processing", "shipped", "delivered", "ready_for_pickup", "collected"}
 # Stripe refund statuses after which the money is not (or no longer) on its way back.
 REFUND_NOT_MADE = {"failed", "canceled"}
+# Control characters (line breaks included) never belong in a refund's note.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
 
 class PaymentError(DomainError):
@@ -547,29 +550,44 @@ def session_state(order: Order, session_id: str | None = None) -> PaymentState:
 # ---- refunds --------------------------------------------------------------------------------
 
 
-def _apply_refund(payment: Payment, order: Order, amount: int, *, actor: str) -> None:
+# Non-card money: how it came in, by the order's payment method, and the status whose entry in
+# the order's history shows it arrived (staff confirmed the transfer; the goods were handed over
+# and paid for in cash).
+OFFLINE_PROVIDERS = {"bank_transfer": "bank_transfer", "cod": "cash", "pay_at_shop": "cash"}
+MONEY_RECEIVED_AT = {"bank_transfer": "paid", "cod": "delivered", "pay_at_shop": "collected"}
+# Longest bank (or cash receipt) reference accepted for a refund; the column holds 255.
+REFERENCE_MAX = 100
+REASON_MAX = 500
+_REFERENCE_OK = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/#:-]*")
+
+
+def _method_label(payment: Payment) -> str:
+    return {"stripe": "by card", "bank_transfer": "by bank transfer", "cash": "in cash"}.get(
+        payment.provider, f"by {payment.provider}")
+
+
+def _apply_refund(payment: Payment, order: Order, amount: int, *, actor: str, reference: str | None = None) -> None:
     """Book ``amount`` refunded on ``payment`` and show it on the order.
 
     When nothing the customer paid for the order is left (all its payments refunded), the order
-    becomes "refunded" where the life cycle allows it. A paid order that was never handed over
-    gets its units back on the shelf, since they never left the shop.
+    becomes "refunded" where the life cycle allows it (paid, being prepared, ready for pick-up,
+    delivered, collected). An order that was never handed over gets its units back on the shelf
+    (``orders.transition`` writes the ledger ``release`` rows), since they never left the shop;
+    goods that had left come back only with ``shop.orders.returns.return_goods``.
     """
     payment.amount_refunded += amount
     received = payment.amount_received or 0
     move(payment, "refunded" if payment.amount_refunded >= received else "partially_refunded")
     siblings = db.session.scalars(select(Payment).where(Payment.order_id == order.id))
     kept = sum(max(0, (p.amount_received or 0) - p.amount_refunded) for p in siblings)
+    how = _method_label(payment) + (f", reference {reference}" if reference else "")
     if kept > 0:
-        _note(order, f"refund of {format_vnd(amount)} by card (partial; {format_vnd(kept)} kept)", actor)
+        _note(order, f"refund of {format_vnd(amount)} {how} (partial; {format_vnd(kept)} kept)", actor)
         return
-    note = f"refund of {format_vnd(amount)} by card (refunded in full)"
+    note = f"refund of {format_vnd(amount)} {how} (refunded in full)"
     if "refunded" not in orders.TRANSITIONS.get(order.status, set()):
         _note(order, note, actor)
         return
-    if order.status == "paid":
-        for line in order.lines:
-            for reservation in line.reservations:
-                inventory.release_reservation(reservation, reference=order.number, note="refunded before hand-over")
     orders.transition(order, "refunded", actor=actor, note=note)
 
 
@@ -578,24 +596,126 @@ def _refundable_payment(order: Order) -> Payment:
     waiting = [p for p in payments if any(r.status == "requested" for r in p.refunds)]
     candidates = waiting or [p for p in payments if p.amount_received is not None and p.refundable > 0]
     if not candidates:
+        if any(p.amount_received is not None for p in payments):
+            raise NotAllowed(_("Everything paid for order %(number)s has already been refunded.", number=order.number))
         raise NotAllowed(_("There is no card payment left to refund on this order."))
     # Flagged payments (a duplicate, money for a cancelled order) are the ones staff refund first.
     return sorted(candidates, key=lambda p: (p.needs_review, p.id))[-1]
 
 
-def refund(order: Order, amount: int | None = None, *, actor: str, reason: str = "") -> Refund:
-    """Refund ``amount`` đồng (``None``: everything left) of the order's card payment. Commits.
+def money_received_offline(order: Order) -> bool:
+    """Whether the shop holds the money of an order not paid by card.
 
-    The refund is written as "requested" with its idempotency key before Stripe is called, then
-    updated with Stripe's answer; if that answer is lost, calling again with the same amount
-    repeats the same request (Stripe returns the same refund). The order's history shows every
-    refund; a full refund moves the order to "refunded" (see ``_apply_refund``). The same function
-    serves the CLI now and staff screens later.
-
-    Raises ``NotAllowed`` (nothing to refund, or another refund not confirmed yet), ``InvalidInput``
-    (bad amount) and ``PaymentError`` (Stripe refused or did not answer).
+    A bank transfer counts once staff confirmed it (the order was ``paid``); cash on delivery once
+    the order was ``delivered``; pay-at-shop once it was ``collected``. Read from the order's
+    history, so it stays true after later steps (a refund, a return).
     """
+    status = MONEY_RECEIVED_AT.get(order.payment_method)
+    return status is not None and any(e.to_status == status for e in order.events)
+
+
+def _offline_payment(order: Order) -> Payment:
+    """The payment row that books a non-card order's money (made the first time it is refunded).
+
+    ``amount_received`` is the order total: a transfer is confirmed, and cash collected, for the
+    whole order. Raises ``NotAllowed`` when no money has been received yet.
+    """
+    provider = OFFLINE_PROVIDERS[order.payment_method]
+    payment = db.session.scalars(
+        select(Payment).where(Payment.order_id == order.id, Payment.provider == provider)
+        .options(selectinload(Payment.refunds)).execution_options(populate_existing=True)
+    ).first()
+    if payment is not None:
+        return payment
+    if not money_received_offline(order):
+        raise NotAllowed(_("No money has been received for order %(number)s yet: cancel it instead of refunding.",
+                           number=order.number))
+    payment = Payment(order_id=order.id, provider=provider, attempt=1, amount=order.total, currency=CURRENCY,
+                      amount_received=order.total, status="succeeded",
+                      idempotency_key=f"ocop-{provider}-{order.number}")
+    db.session.add(payment)
+    db.session.flush()
+    return payment
+
+
+def _clean_reference(reference: str | None, *, required: bool) -> str | None:
+    """A bank or receipt reference as staff typed it, or ``None``; ``InvalidInput`` when unusable."""
+    reference = (reference or "").strip()
+    if not reference:
+        if required:
+            raise InvalidInput(_("Give the reference of the bank transfer that sent the money back "
+                                 "(--reference)."), field="reference")
+        return None
+    if len(reference) > REFERENCE_MAX or not _REFERENCE_OK.fullmatch(reference):
+        raise InvalidInput(_("A reference is up to %(max)s letters, digits, spaces and . _ / # : - characters.",
+                             max=REFERENCE_MAX), field="reference")
+    existing = db.session.scalars(select(Refund).where(Refund.provider_reference == reference)).first()
+    if existing is not None:
+        raise InvalidInput(_("The reference %(reference)s is already recorded for a refund of %(amount)s "
+                             "(order %(number)s).", reference=reference, amount=format_vnd(existing.amount),
+                             number=existing.payment.order.number), field="reference")
+    return reference
+
+
+def _check_amount(amount: int | None, refundable: int, order: Order) -> int:
+    if refundable <= 0:
+        raise NotAllowed(_("Everything paid for order %(number)s has already been refunded.", number=order.number))
+    if amount is None:
+        return refundable
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= refundable:
+        raise InvalidInput(_("A refund must be a whole number of đồng between 1 and %(max)s.",
+                             max=format_vnd(refundable)), field="amount")
+    return amount
+
+
+def _refund_offline(order: Order, amount: int | None, *, actor: str, reason: str, reference: str | None) -> Refund:
+    """Record money the shop has already sent back itself (a bank transfer, or cash). Commits."""
+    payment = _offline_payment(order)
+    amount = _check_amount(amount, payment.refundable, order)
+    reference = _clean_reference(reference, required=payment.provider == "bank_transfer")
+    row = Refund(amount=amount, status="succeeded", actor=actor, reason=reason, provider_reference=reference)
+    payment.refunds.append(row)
+    db.session.flush()
+    _apply_refund(payment, order, amount, actor=actor, reference=reference)
+    db.session.commit()
+    return row
+
+
+def refund(order: Order, amount: int | None = None, *, actor: str, reason: str = "",
+           reference: str | None = None) -> Refund:
+    """Refund ``amount`` đồng (``None``: everything not refunded yet) of an order, any payment method. Commits.
+
+    - Card: the refund is written as "requested" with its idempotency key before Stripe is
+      called, then updated with Stripe's answer; if that answer is lost, calling again with the
+      same amount repeats the same request (Stripe returns the same refund). ``reference`` must be
+      left out (Stripe gives the refund its id).
+    - Bank transfer: staff have sent the money back from the shop's account; ``reference`` (the
+      bank's reference of that transfer, required, unique) and the amount are recorded.
+    - Cash on delivery / pay at the shop: staff have handed the cash back; ``reference`` (a
+      receipt number) is optional.
+    Money can only be refunded once received (card: Stripe said so; transfer: staff confirmed it;
+    cash: the goods were delivered or collected), and never more than received minus refunded.
+    Every refund is a line in the order's history; refunding everything moves the order to
+    "refunded" and, before hand-over, puts its stock back (see ``_apply_refund``). The same
+    function serves the CLI now and staff screens later. ``reason`` is kept with the refund.
+
+    Raises ``NotAllowed`` (nothing received or nothing left, or a card refund not confirmed yet),
+    ``InvalidInput`` (amount not 1 … refundable, bad or reused reference, reason too long) and
+    ``PaymentError`` (Stripe refused or did not answer).
+    """
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX or _CONTROL.search(reason):
+        raise InvalidInput(_("The note is too long or contains characters we cannot accept."), field="reason")
     order = _lock_order(order.id)
+    if order.payment_method in OFFLINE_PROVIDERS:
+        try:
+            return _refund_offline(order, amount, actor=actor, reason=reason, reference=reference)
+        except DomainError:
+            db.session.rollback()
+            raise
+    if reference:
+        raise InvalidInput(_("Card refunds get their reference from Stripe: leave the reference out."),
+                           field="reference")
     payment = _refundable_payment(order)
     waiting = next((r for r in payment.refunds if r.status == "requested"), None)
     if waiting is not None:
@@ -604,12 +724,7 @@ def refund(order: Order, amount: int | None = None, *, actor: str, reason: str =
                                "Repeat that refund first.", amount=format_vnd(waiting.amount)))
         row = waiting
     else:
-        refundable = payment.refundable
-        if amount is None:
-            amount = refundable
-        if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= refundable:
-            raise InvalidInput(_("A refund must be a whole number of đồng between 1 and %(max)s.",
-                                 max=format_vnd(refundable)), field="amount")
+        amount = _check_amount(amount, payment.refundable, order)
         if not payment.payment_intent:
             raise NotAllowed(_("Stripe has not confirmed this payment's reference yet. Try again in a minute."))
         row = Refund(amount=amount, status="requested", actor=actor, reason=reason,
