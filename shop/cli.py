@@ -158,9 +158,10 @@ def return_goods_command(number: str, items: tuple[str, ...], everything: bool, 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(order_group)
-    from shop.payments.cli import refund_command
+    from shop.payments.cli import payments_review_command, refund_command
 
     app.cli.add_command(refund_command)
+    app.cli.add_command(payments_review_command)
     app.cli.add_command(release_expired_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(check_ledger_command)

@@ -54,3 +54,27 @@ def refund_command(order_number: str, amount: str | None, reference: str | None,
     click.echo(f"Refund {row.provider_reference or '(no reference)'} of {format_vnd(row.amount)} for "
                f"{order.number}: {row.status}. Refunded so far {format_vnd(payment.amount_refunded)} of "
                f"{format_vnd(payment.amount_received or 0)}; order is {order.status}.")
+
+
+@click.command("payments-review")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, help="Most rows of each kind to list.")
+@with_appcontext
+def payments_review_command(limit: int) -> None:
+    """List what staff must look at: flagged payments and signed Stripe events the shop could not use.
+
+    A flagged payment stays listed until staff clear ``needs_review`` after dealing with it (refund,
+    restock); unusable events are a record (the shop changed nothing for them): compare them with
+    the Stripe Dashboard's event of the same id.
+    """
+    from shop.money import format_vnd
+    from shop.payments.services import payments_to_review, unusable_events
+
+    flagged = payments_to_review(limit)
+    events = unusable_events(limit)
+    for payment in flagged:
+        click.echo(f"payment {payment.id} of {payment.order.number} ({payment.provider}, {payment.status}, "
+                   f"{format_vnd(payment.amount_received or payment.amount)}): {payment.review_reason}")
+    for event in events:
+        click.echo(f"event {event.event_id} ({event.type}, {event.received_at:%Y-%m-%d %H:%M} UTC): {event.outcome}")
+    if not flagged and not events:
+        click.echo("Nothing to review.")

@@ -16,6 +16,8 @@ The rules:
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -25,13 +27,13 @@ from typing import Any, Callable
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import selectinload
 
 from shop.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed, OutOfStock
 from shop.extensions import db
 from shop.inventory import services as inventory
-from shop.money import format_vnd
+from shop.money import MAX_VND, format_vnd
 from shop.orders import services as orders
 from shop.orders.models import Order, OrderEvent, OrderLine
 from shop.payments import gateway
@@ -314,7 +316,7 @@ def _find_payment(session: dict[str, Any]) -> Payment | None:
             return payment
     metadata = session.get("metadata") or {}
     payment_id = str(metadata.get("payment_id") or "")
-    if payment_id.isdigit() and len(payment_id) < 10:
+    if payment_id.isascii() and payment_id.isdigit() and len(payment_id) < 10:
         payment = db.session.get(Payment, int(payment_id))
         if (payment is not None and payment.provider_reference is None and payment.order is not None
                 and payment.order.number == metadata.get("order_number")):
@@ -482,12 +484,146 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
 }
 
 
+# Outcome of a signed event the shop cannot use; such events are answered 200 (Stripe would retry
+# any other answer for days, and the same bytes will never become usable), logged as errors, and
+# listed for staff by ``unusable_events`` / ``flask payments-review``.
+UNUSABLE = "unusable: "
+# Stripe object ids (evt_…, cs_…, pi_…, ch_…): letters, digits and underscores.
+_STRIPE_ID = re.compile(r"[A-Za-z0-9_]{1,255}")
+_EVENT_TYPE = re.compile(r"[a-z0-9_.]{1,100}")
+# Short enumerated strings Stripe sends (status, payment_status, currency).
+_WORD = re.compile(r"[a-z_]{1,40}")
+# Metadata we put on sessions: order numbers and ASCII-digit ids.
+_METADATA_VALUE = re.compile(r"[A-Za-z0-9-]{1,40}")
+
+
+class UnusableEvent(Exception):
+    """A correctly signed event whose content the shop cannot use (wrong types or shapes)."""
+
+
+def _id_field(obj: dict[str, Any], key: str) -> str | None:
+    """An optional Stripe id, or an expanded object's id; ``UnusableEvent`` for anything else."""
+    value = obj.get(key)
+    if isinstance(value, dict):
+        value = value.get("id")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _STRIPE_ID.fullmatch(value):
+        raise UnusableEvent(f"{key} is not a Stripe id")
+    return value
+
+
+def _word_field(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _WORD.fullmatch(value.lower()):
+        raise UnusableEvent(f"{key} is not a short word")
+    return value
+
+
+def _amount_field(obj: dict[str, Any], key: str) -> int | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_VND:
+        raise UnusableEvent(f"{key} is not an amount in đồng")
+    return value
+
+
+def _clean_session(obj: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a Checkout Session the handlers read, checked; nothing else is passed on."""
+    metadata = obj.get("metadata")
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        raise UnusableEvent("metadata is not an object")
+    clean_metadata = {}
+    for key in ("payment_id", "order_number", "order_id"):
+        value = metadata.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not _METADATA_VALUE.fullmatch(value):
+            raise UnusableEvent(f"metadata.{key} is not one of ours")
+        clean_metadata[key] = value
+    return {
+        "id": _id_field(obj, "id"),
+        "payment_intent": _id_field(obj, "payment_intent"),
+        "status": _word_field(obj, "status"),
+        "payment_status": _word_field(obj, "payment_status"),
+        "currency": _word_field(obj, "currency"),
+        "amount_total": _amount_field(obj, "amount_total"),
+        "metadata": clean_metadata,
+    }
+
+
+def _clean_charge(obj: dict[str, Any]) -> dict[str, Any]:
+    return {"id": _id_field(obj, "id"), "payment_intent": _id_field(obj, "payment_intent"),
+            "amount_refunded": _amount_field(obj, "amount_refunded")}
+
+
+CLEANERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "checkout.session.completed": _clean_session,
+    "checkout.session.async_payment_succeeded": _clean_session,
+    "checkout.session.async_payment_failed": _clean_session,
+    "checkout.session.expired": _clean_session,
+    "charge.refunded": _clean_charge,
+}
+# Shape errors a handler may still meet in content that passed the cleaners: permanent, not worth
+# a retry. (Database outages and the like are not caught: they answer 500 and Stripe retries.)
+_SHAPE_ERRORS = (UnusableEvent, TypeError, ValueError, KeyError, AttributeError, DataError)
+
+
+def receive_event(payload: bytes) -> str:
+    """Apply a webhook body whose signature ``gateway.verify_webhook`` accepted. The caller commits.
+
+    Returns the outcome, also stored on the event's ``WebhookEvent`` row. A body that is not a
+    usable Stripe event (not JSON, not an object, an id that is not a string, ``metadata`` that is
+    not an object, an amount that is not a whole number…) is recorded with an outcome starting
+    with ``UNUSABLE`` and changes nothing else; the webhook still answers 200 (docs/payments.md).
+    Events without a usable id are recorded under ``unusable-<sha256 of the body>``, so a
+    redelivery is recognised.
+    """
+    fingerprint = "unusable-" + hashlib.sha256(payload).hexdigest()[:48]
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        return _record_unusable(fingerprint, "unusable", "the body is not JSON")
+    if not isinstance(event, dict):
+        return _record_unusable(fingerprint, "unusable", "the body is not an event object")
+    event_id, kind = event.get("id"), event.get("type")
+    if not isinstance(event_id, str) or not _STRIPE_ID.fullmatch(event_id):
+        kind = kind if isinstance(kind, str) and _EVENT_TYPE.fullmatch(kind) else "unusable"
+        return _record_unusable(fingerprint, kind, "the event id is not a Stripe id")
+    if not isinstance(kind, str) or not _EVENT_TYPE.fullmatch(kind):
+        return _record_unusable(event_id, "unusable", "the event type is not a Stripe event type")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        return _record_unusable(event_id, kind, "data.object is not an object")
+    return handle_event(event)
+
+
+def _record_unusable(event_id: str, kind: str, reason: str) -> str:
+    outcome = UNUSABLE + reason
+    try:
+        with db.session.begin_nested():
+            db.session.add(WebhookEvent(provider=PROVIDER, event_id=event_id, type=kind, outcome=outcome))
+    except IntegrityError:
+        return "duplicate"
+    current_app.logger.error("Unusable Stripe event %s (%s): %s", event_id, kind, reason)
+    return outcome
+
+
 def handle_event(event: dict[str, Any]) -> str:
     """Apply a verified Stripe event exactly once; returns what was done. The caller commits.
 
-    The event id is recorded in the same transaction as its effects: a replay (Stripe retries,
-    duplicates) finds the id and changes nothing, and a failure rolls both back so that Stripe's
-    retry gets another chance. Unknown types and sessions that are not ours are recorded and ignored.
+    ``event`` has a Stripe id, a type and ``data.object`` (``receive_event`` checks that). The
+    event id is recorded in the same transaction as its effects: a replay (Stripe retries,
+    duplicates) finds the id and changes nothing. The handler runs in a savepoint on the fields
+    its cleaner checked: content it cannot use rolls back whatever the handler had done, and the
+    event is recorded as unusable, never half-applied. Other failures roll back everything and
+    answer 500, so that Stripe's retry gets another chance. Unknown types and sessions that are
+    not ours are recorded and ignored.
     """
     record = WebhookEvent(provider=PROVIDER, event_id=event["id"], type=event["type"])
     try:
@@ -496,10 +632,33 @@ def handle_event(event: dict[str, Any]) -> str:
     except IntegrityError:
         return "duplicate"
     handler = HANDLERS.get(event["type"])
-    outcome = handler(event["data"]["object"]) if handler else "ignored: event type not handled"
+    if handler is None:
+        outcome = "ignored: event type not handled"
+    else:
+        try:
+            with db.session.begin_nested():
+                outcome = handler(CLEANERS[event["type"]](event["data"]["object"]))
+        except _SHAPE_ERRORS as exc:
+            reason = str(exc) if isinstance(exc, UnusableEvent) else f"{type(exc).__name__} while applying it"
+            current_app.logger.error("Unusable Stripe event %s (%s): %s", event["id"], event["type"], reason,
+                                     exc_info=not isinstance(exc, UnusableEvent))
+            outcome = UNUSABLE + reason
     record.outcome = outcome
     db.session.flush()
     return outcome
+
+
+def unusable_events(limit: int = 50) -> list[WebhookEvent]:
+    """Signed Stripe events the shop could not use, newest first, for staff to look at."""
+    return list(db.session.scalars(
+        select(WebhookEvent).where(WebhookEvent.outcome.startswith(UNUSABLE))
+        .order_by(WebhookEvent.id.desc()).limit(limit)))
+
+
+def payments_to_review(limit: int = 50) -> list[Payment]:
+    """Payments flagged for staff (``needs_review``), newest first."""
+    return list(db.session.scalars(
+        select(Payment).where(Payment.needs_review.is_(True)).order_by(Payment.id.desc()).limit(limit)))
 
 
 # ---- the return page ------------------------------------------------------------------------
