@@ -233,6 +233,18 @@ def test_a_cod_parcel_refused_at_the_door_is_cancelled_and_its_goods_returned(st
     assert [m[0] for m in movements(order)] == ["sale", "return"]
 
 
+def test_the_customer_sees_refunds_and_returns_in_their_language(stocked, client):
+    order = place(stocked, "cod", ("nep", 1))
+    order = move(order, "processing", "shipped", "delivered")
+    payments.refund(order, actor="staff")
+    returns.return_goods(reload(order), None, actor="staff", note="kho ẩm")
+    db.session.commit()
+    client.set_cookie("lang", "vi")
+    page = client.get(f"/orders/{order.number}?token={order.access_token}").get_data(as_text=True)
+    assert "hàng trả lại đã về đến cửa hàng" in page and "goods returned" not in page
+    assert "Đã hoàn tiền" in page or "Hoàn tiền" in page
+
+
 def test_pay_at_shop_cash_is_refunded_once_collected(stocked, make_shop):
     shop = stocked["online"]
     order = place(stocked, "pay_at_shop", ("mien", 2),

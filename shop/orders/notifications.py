@@ -71,6 +71,8 @@ def event_note_label(note: str | None) -> str:
         return _("our staff are checking this payment")
     if note.startswith("refund"):
         return _("a refund was recorded")
+    if note.startswith("goods returned"):
+        return _("the returned goods have arrived back at the shop")
     return note
 
 
