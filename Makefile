@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install translations run test test-postgres db-upgrade seed bench clean
+.PHONY: install translations run test test-postgres db-upgrade seed bench bench-search clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ test-postgres:
 ## Latency and SQL statements per page on a large generated catalogue (see scripts/bench.py).
 bench: translations
 	PYTHONPATH=. $(PY) scripts/bench.py $(BENCH_ARGS)
+	PYTHONPATH=. $(PY) scripts/bench.py --search $(BENCH_SEARCH_ARGS)
+
+## Search only: page and suggestions at 1,000 / 10,000 / 100,000 products
+## (BENCH_SEARCH_ARGS="--sizes 1000,10000 --requests 20"; BENCH_DATABASE_URL for PostgreSQL).
+bench-search: translations
+	PYTHONPATH=. $(PY) scripts/bench.py --search $(BENCH_SEARCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

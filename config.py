@@ -106,6 +106,8 @@ class Config:
     # Orders placed from one address through the checkout page (each one holds stock).
     ORDER_RATE_LIMIT = os.environ.get("ORDER_RATE_LIMIT", "10/minute")
     API_ORDER_RATE_LIMIT = os.environ.get("API_ORDER_RATE_LIMIT", "10/minute")
+    # Search suggestions per client address (one request per pause in typing).
+    SUGGEST_RATE_LIMIT = os.environ.get("SUGGEST_RATE_LIMIT", "120/minute")
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     # (needed for correct https links in emails and Stripe return URLs behind a load balancer).

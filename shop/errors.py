@@ -50,7 +50,8 @@ class NotAllowed(DomainError):
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/")
+    # The API, and the search box's suggestions (shop/catalog/views.py: /search/suggest).
+    return request.path.startswith(("/api/", "/search/"))
 
 
 # Stable codes for JSON clients when the error comes from HTTP itself rather than a DomainError.

@@ -40,6 +40,7 @@ PAGES = [
     lambda p: "/products",
     lambda p: "/products?q=san+pham&stars=4&in_stock=1&sort=price_desc&page=2",
     lambda p: "/products?q=sna+phamm+ocop",  # typos: the search's second, any-word step runs too
+    lambda p: "/search/suggest?q=san+ph",
     lambda p: f"/products/{p['slug']}",
     lambda p: f"/producers/{p['producer']}",
     lambda p: "/producers",
@@ -47,7 +48,7 @@ PAGES = [
 ]
 
 
-@pytest.mark.parametrize("page", PAGES, ids=["home", "catalogue", "filtered", "typo search", "product", "producer",
+@pytest.mark.parametrize("page", PAGES, ids=["home", "catalogue", "filtered", "typo search", "suggest", "product", "producer",
                                               "producers", "shops"])
 def test_queries_per_page_do_not_grow_with_the_catalogue(client, count_queries, make_producer, make_group,
                                                          make_shop, page):

@@ -73,8 +73,8 @@ QUERY_TABLE = [
     ("%", None),
     ("_", None),
     ("!!!", None),
-    # Not for sale (expired or revoked certificate): never found.
-    ("mang kho", None),
+    # Not for sale (Măng khô's certificate lapsed): the other dried products, never Măng khô itself.
+    ("măng khô pác nặm", "Khẩu sli Pác Nặm"),
 ]
 
 
@@ -94,6 +94,8 @@ def test_query_table_gives_the_expected_first_result(demo):
     assert len(QUERY_TABLE) >= 40
     wrong = [(query, expected, first(query)) for query, expected in QUERY_TABLE if first(query) != expected]
     assert wrong == [], "query, expected, got:\n" + "\n".join(map(repr, wrong))
+    for query, _expected in QUERY_TABLE:
+        assert all(item.product.sellable for item in browse(CatalogFilters(q=query)).items), query
 
 
 def test_typos_rank_below_exact_spellings_and_do_not_pad_exact_results(demo):
@@ -183,3 +185,66 @@ def test_typo_neighbours_cover_one_edit():
     for word in ("on", "ng", "ogn", "xng", "ongx", "song"):
         assert OSA.distance("ong", word) == 1
         assert any(len(p) == len(word) and all(a in ("_", b) for a, b in zip(p, word)) for p in patterns), word
+
+
+# ---- Suggestions as they type, and "did you mean" --------------------------------------------
+
+@pytest.fixture
+def honeys(make_product, make_producer, make_group):
+    tea = make_group("I.5", "Chè và trà thảo mộc", "Tea and herbal teas")
+    ong = make_producer("HTX Ong mật Thành Đạt")
+    products = [
+        make_product("Mật ong rừng nguyên chất", name_en="Pure forest honey", stars=5, producer=ong),
+        make_product("Nước gừng mật ong", name_en="Ginger and honey drink", stars=4, producer=ong),
+        make_product("Trà mật ong", name_en="Honey tea", stars=3, group=tea),
+        make_product("Mật ong hết hạn", stars=4, producer=ong, issued_on=today_vn() - timedelta(days=1200),
+                     expires_on=today_vn() - timedelta(days=1)),
+    ]
+    db.session.commit()
+    return products
+
+
+def test_suggestions_follow_the_typing_in_the_page_language(client, honeys):
+    body = client.get("/search/suggest?q=mat+o").get_json()
+    assert body["query"] == "mat o"
+    products = [s["label"] for s in body["suggestions"] if s["kind"] == "product"]
+    # The last word is being typed: "o" is the start of "ong". Expired products are not offered.
+    assert products[:3] == ["Mật ong rừng nguyên chất", "Nước gừng mật ong", "Trà mật ong"]
+    assert "Mật ong hết hạn" not in products
+    assert {"kind": "product", "label": "Mật ong rừng nguyên chất",
+            "url": f"/products/{honeys[0].slug}"} in body["suggestions"]
+    assert any(s["kind"] == "producer" and s["label"] == "HTX Ong mật Thành Đạt" for s in body["suggestions"])
+
+    english = client.get("/search/suggest?q=hone&lang=en").get_json()["suggestions"]
+    assert {s["label"] for s in english if s["kind"] == "product"} == {
+        "Pure forest honey", "Ginger and honey drink", "Honey tea"}
+    groups = client.get("/search/suggest?q=herbal+t&lang=en").get_json()["suggestions"]
+    assert [s["label"] for s in groups if s["kind"] == "group"] == ["Tea and herbal teas"]
+
+
+@pytest.mark.parametrize("query", ["", "m", " ", "%", "\x00", "x" * 5000, "a b c d e f g h i j k"])
+def test_suggestions_never_fail_and_start_at_the_second_letter(client, honeys, count_queries, query):
+    with count_queries() as queries:
+        response = client.get("/search/suggest", query_string={"q": query})
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    body = response.get_json()
+    assert isinstance(body["suggestions"], list) and len(body["suggestions"]) <= 9
+    if len(query.strip()) < 2:
+        assert body["suggestions"] == [] and queries.count <= 1  # at most the session's locale lookup
+
+
+def test_did_you_mean_on_an_empty_result(client, honeys):
+    html = client.get("/products?q=mattt+onggg+runggg").get_data(as_text=True)
+    assert "Did you mean" in html or "Có phải bạn muốn tìm" in html
+    assert "Mật ong rừng nguyên chất" in html
+    # Nothing close: no suggestion line.
+    html = client.get("/products?q=xyzzy").get_data(as_text=True)
+    assert "Có phải bạn muốn tìm" not in html and "Did you mean" not in html
+
+
+def test_did_you_mean_offers_only_sellable_products_and_groups(honeys):
+    offered = search.did_you_mean("mattt onggg")
+    assert offered and "Mật ong hết hạn" not in offered
+    assert search.did_you_mean("cheee va traa", "en") == ["Tea and herbal teas"]
+    assert search.did_you_mean("xyzzy qwerty") == []

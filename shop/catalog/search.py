@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz.distance import OSA
-from sqlalchemy import DDL, Integer, and_, column, event, false, literal, or_, select, text, values
+from sqlalchemy import DDL, Integer, and_, case, column, event, false, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from shop.catalog.models import Product
@@ -213,12 +213,12 @@ def parse_terms(raw: str | None, *, typing: bool = False) -> list[Term]:
     """The query's words (at most ``MAX_TERMS`` of the first ``MAX_QUERY_LENGTH`` characters).
 
     Words of 4+ letters may match the start of longer words. ``typing`` (suggestions): the last
-    word is being typed, so from 2 letters it matches the start of words too.
+    word is being typed, so it matches the start of words whatever its length ("mat o" → mật ong).
     """
     pairs = split_words(strip_controls((raw or "")[:MAX_QUERY_LENGTH]))[:MAX_TERMS]
     terms = []
     for i, (written, folded) in enumerate(pairs):
-        last_typed = typing and i == len(pairs) - 1 and len(folded) >= 2
+        last_typed = typing and i == len(pairs) - 1
         terms.append(Term(written, folded, prefix=len(folded) >= MIN_FUZZY_LENGTH or last_typed))
     return terms
 
@@ -264,22 +264,47 @@ def _fts_query(terms: list[Term], every: bool) -> str:
     return (" AND " if every else " OR ").join(per_term)
 
 
+def _sellable_ids():
+    from shop.catalog.models import Certificate
+
+    return select(Certificate.product_id).where(Certificate.valid_clause())
+
+
+def _sellable() -> list:
+    """Conditions on Product: listed, with a valid certificate today (what browse shows).
+
+    A correlated EXISTS (index ix_certificate_product_status), so each candidate costs one lookup
+    instead of reading every certificate."""
+    from shop.catalog.models import Certificate
+
+    valid = select(Certificate.id).where(Certificate.product_id == Product.id, Certificate.valid_clause())
+    return [Product.listed.is_(True), valid.exists()]
+
+
+def _indexable(term: Term) -> bool:
+    # " m" (a one-letter prefix) is shorter than a trigram: such a word is checked in Python only.
+    return len(term_patterns(term)[0]) >= 3
+
+
 def _candidates(terms: list[Term], every: bool, limit: int) -> list[tuple[int, str, str]]:
-    """(id, search_text, search_words) of at most ``limit`` products matching every term (or any)."""
+    """(id, search_text, search_words) of at most ``limit`` sellable products (listed, with a valid
+    certificate today) matching every term (or any).
+
+    Terms the index cannot look up (a one-letter prefix while typing) are left to the ranking.
+    """
+    terms = [t for t in terms if _indexable(t)]
+    if not terms:
+        return []
     session = db.session
+    query = select(Product.id, Product.search_text, Product.search_words).where(*_sellable())
     if session.get_bind().dialect.name == "sqlite":
-        rows = session.execute(
-            text(f"SELECT p.id, p.search_text, p.search_words FROM (SELECT rowid AS id FROM {FTS_TABLE} "
-                 f"WHERE {FTS_TABLE} MATCH :query LIMIT :limit) AS hit JOIN product AS p ON p.id = hit.id"),
-            {"query": _fts_query(terms, every), "limit": limit},
-        )
+        fts = (text(f"SELECT rowid AS id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_query")
+               .bindparams(fts_query=_fts_query(terms, every)).columns(column("id", Integer)).subquery("fts"))
+        query = query.join(fts, fts.c.id == Product.id)
     else:
         per_term = [or_(*[Product.search_text.like(f"%{p}%") for p in term_patterns(t)]) for t in terms]
-        rows = session.execute(
-            select(Product.id, Product.search_text, Product.search_words)
-            .where(and_(*per_term) if every else or_(*per_term))
-            .limit(limit)
-        )
+        query = query.where(and_(*per_term) if every else or_(*per_term))
+    rows = session.execute(query.limit(limit))
     return [(row[0], row[1], row[2]) for row in rows]
 
 
@@ -305,10 +330,34 @@ class Hit:
     score: int  # lower is better; see ``score``
     missing: int  # query words not found
     inexact: int  # query words not found as typed: missing, or matched only through a typo
-    tiers: frozenset[int]  # the best tier (SECTION_TIERS) of each query word found
 
 
-def score(terms: list[Term], folded_text: str, written_text: str, kinds: list[dict]) -> Hit | None:
+def _section_keys(terms: list[Term], tier: int, section: str, written: str, kinds: list[dict]) -> tuple:
+    """For each term, its best (typo, tier, part, accent miss) key in one section, or None."""
+    words = set(section.split())
+    keys: list[tuple | None] = [None] * len(terms)
+    written_words = None
+    for i, term in enumerate(terms):
+        cache = kinds[i]
+        for word in words:
+            kind = cache.get(word, -1)
+            if kind == -1:
+                kind = cache[word] = match_kind(term, word)
+            if kind is None:
+                continue
+            accent_miss = 0
+            if term.accented and kind == EXACT:
+                if written_words is None:
+                    written_words = set(written.split())
+                accent_miss = int(term.written not in written_words)
+            key = (kind == TYPO, tier, kind == PART, accent_miss)
+            if keys[i] is None or key < keys[i]:
+                keys[i] = key
+    return tuple(keys)
+
+
+def score(terms: list[Term], folded_text: str, written_text: str, kinds: list[dict],
+          sections_memo: dict | None = None) -> Hit | None:
     """Rank of one candidate; None when no term matches. Lower is better, compared in this order:
 
     1. fewer query words not found as typed (missing, or found only through a typo);
@@ -319,38 +368,34 @@ def score(terms: list[Term], folded_text: str, written_text: str, kinds: list[di
     5. fewer words matched only as the start of a longer word (whole words before parts);
     6. fewer accented query words matched without their accents ("chè" before "chế").
 
-    Ties are broken by the caller (browse: stars, then units in stock).
+    Ties are broken by the caller (browse: stars, then units in stock). ``kinds`` (one dict per
+    term) and ``sections_memo`` are caches shared by the candidates of one search.
     """
+    if sections_memo is None:
+        sections_memo = {}
     sections = folded_text.split(SECTION)
+    written_sections = written_text.split(SECTION) if any(t.accented for t in terms) else None
     best: list[tuple | None] = [None] * len(terms)
-    written_sections: list[str] | None = None
     for index, section in enumerate(sections[:len(SECTION_TIERS)]):
         tier = SECTION_TIERS[index]
         # A term found without a typo in an earlier tier cannot do better further on.
         if all(b is not None and not b[0] and b[1] < tier for b in best):
             break
-        words = set(section.split())
-        for i, term in enumerate(terms):
-            cache = kinds[i]
-            for word in words:
-                kind = cache.get(word, -1)
-                if kind == -1:
-                    kind = cache[word] = match_kind(term, word)
-                if kind is None:
-                    continue
-                accent_miss = 0
-                if term.accented and kind == EXACT:
-                    if written_sections is None:
-                        written_sections = written_text.split(SECTION)
-                    accent_miss = int(term.written not in written_sections[index].split())
-                key = (kind == TYPO, tier, kind == PART, accent_miss)
-                if best[i] is None or key < best[i]:
-                    best[i] = key
+        # Group, producer and place sections repeat across products: each is read once per search.
+        written = written_sections[index] if written_sections is not None and index < len(written_sections) else ""
+        memo_key = (index, section, written)
+        keys = sections_memo.get(memo_key)
+        if keys is None:
+            keys = sections_memo[memo_key] = _section_keys(terms, tier, section, written, kinds)
+        for i, key in enumerate(keys):
+            if key is not None and (best[i] is None or key < best[i]):
+                best[i] = key
     found = [b for b in best if b is not None]
     if not found:
         return None
-    phrase = " " + " ".join(t.folded for t in terms) + " "
-    phrase_at = [i for i, section in enumerate(sections) if phrase in section + " "]
+    # The phrase counts for two words or more (one word is ranked by its section below).
+    phrase = " " + " ".join(t.folded for t in terms) + ("" if terms[-1].prefix else " ")
+    phrase_at = [i for i, section in enumerate(sections) if len(terms) > 1 and phrase in section + " "]
     phrase_rank = 2 if not phrase_at else (0 if phrase_at[0] < NAME_SECTIONS else 1)
     missing = len(terms) - len(found)
     typos = sum(b[0] for b in found)
@@ -358,8 +403,7 @@ def score(terms: list[Term], folded_text: str, written_text: str, kinds: list[di
     parts = sum(b[2] for b in found)
     accents = sum(b[3] for b in found)
     value = (((((missing + typos) * 9 + missing) * 3 + phrase_rank) * 64 + tiers) * 9 + parts) * 9 + accents
-    return Hit(product_id=0, score=value, missing=missing, inexact=missing + typos,
-               tiers=frozenset(b[1] for b in found))
+    return Hit(product_id=0, score=value, missing=missing, inexact=missing + typos)
 
 
 def rank(raw: str | None, *, typing: bool = False, limit: int = MAX_CANDIDATES) -> list[Hit]:
@@ -375,12 +419,13 @@ def rank(raw: str | None, *, typing: bool = False, limit: int = MAX_CANDIDATES) 
     if not terms:
         return []
     kinds: list[dict] = [{} for _ in terms]
-    hits = _scored(terms, _candidates(terms, every=True, limit=limit), kinds)
+    memo: dict = {}
+    hits = _scored(terms, _candidates(terms, every=True, limit=limit), kinds, memo)
     if len(terms) > 1 and not any(h.missing == 0 and h.inexact == 0 for h in hits):
         # Nobody has every word as typed: products with fewer words but no typo may be better
         # ("shan tiet": the Shan tuyết teas, not "than … tieu" by two typos).
         seen = {h.product_id for h in hits}
-        hits += [h for h in _scored(terms, _candidates(terms, every=False, limit=limit), kinds)
+        hits += [h for h in _scored(terms, _candidates(terms, every=False, limit=limit), kinds, memo)
                  if h.product_id not in seen]
     if hits:
         # A typo is forgiven only when nothing answers as many words as typed ("mien dong" does
@@ -391,23 +436,168 @@ def rank(raw: str | None, *, typing: bool = False, limit: int = MAX_CANDIDATES) 
     return hits[:limit]
 
 
-def _scored(terms, rows, kinds) -> list[Hit]:
+def _scored(terms, rows, kinds, memo=None) -> list[Hit]:
     hits = []
+    memo = {} if memo is None else memo
     for product_id, folded_text, written_text in rows:
-        hit = score(terms, folded_text or "", written_text or "", kinds)
+        hit = score(terms, folded_text or "", written_text or "", kinds, memo)
         if hit is not None:
             hit.product_id = product_id
             hits.append(hit)
     return hits
 
 
-def ranked_subquery(raw: str | None):
-    """A (product_id, score) selectable of ``rank(raw)``, for ``browse`` to join and order by.
+@dataclass
+class Ranking:
+    """What ``browse`` needs of a search: which products, and their order (``rank``)."""
 
-    Empty (no rows) when nothing matches; lower ``score`` is better.
+    hits: list[Hit]
+
+    def condition(self):
+        """SQL condition: the product is one of the hits (none when nothing matched)."""
+        if not self.hits:
+            return false()
+        return Product.id.in_([h.product_id for h in self.hits])
+
+    def order(self):
+        """SQL expression to ORDER BY, ascending: the hit's score (lower is better)."""
+        if not self.hits:
+            return literal(0)
+        return case({h.product_id: h.score for h in self.hits}, value=Product.id, else_=literal(1 << 40))
+
+
+def ranking(raw: str | None) -> Ranking:
+    """``rank(raw)`` as SQL pieces for ``browse``: ``condition()`` to filter, ``order()`` to sort.
+
+    A plain IN list on the primary key and a CASE on the matching rows only: the database reads
+    at most ``MAX_CANDIDATES`` products by id, whatever the size of the catalogue.
     """
-    hits = rank(raw)
+    return Ranking(rank(raw))
+
+
+# ---- Suggestions as they type, and "did you mean" ------------------------------------------------
+
+SUGGEST_MIN_LETTERS = 2
+SUGGEST_PRODUCTS = 5
+SUGGEST_PRODUCERS = 2
+SUGGEST_GROUPS = 2
+# Ranked candidates looked at for suggestions (a short list: only the best few are shown).
+SUGGEST_CANDIDATES = 200
+DID_YOU_MEAN_CANDIDATES = 200
+DID_YOU_MEAN_LIMIT = 3
+DID_YOU_MEAN_CUTOFF = 70  # _closeness, 0–100
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    kind: str  # "product", "producer" or "group"
+    label: str  # in the page language
+    slug: str  # the product's, producer's or group's slug
+
+
+
+
+def suggest(raw: str | None, lang: str = "vi") -> list[Suggestion]:
+    """What to offer while ``raw`` is being typed: up to 5 products, 2 producers, 2 groups.
+
+    From the second letter (``SUGGEST_MIN_LETTERS``; before that: ``[]`` without touching the
+    database); the last word matches the start of words. Products are sellable ones (listed, with a
+    valid certificate), best first by the search ranking; producers and groups are those of the
+    best-ranked products whose own name holds every query word. Labels are in ``lang`` ("en": the English
+    name when there is one). At most three SQL statements, whatever the catalogue's size.
+    """
+    from shop.catalog.models import ProductGroup
+
+    terms = parse_terms(raw, typing=True)
+    if sum(len(t.folded) for t in terms) < SUGGEST_MIN_LETTERS:
+        return []
+    hits = rank(raw, typing=True, limit=SUGGEST_CANDIDATES)[:SUGGEST_CANDIDATES // 4]
     if not hits:
-        return select(literal(0).label("product_id"), literal(0).label("score")).where(false()).subquery("search_hits")
-    return values(column("product_id", Integer), column("score", Integer), name="search_hits").data(
-        [(h.product_id, h.score) for h in hits]).cte("search_hits")
+        return []
+    rows = db.session.execute(
+        select(Product.id, Product.slug, Product.name, Product.name_en,
+               Producer.slug, Producer.name, ProductGroup.slug, ProductGroup.name, ProductGroup.name_en)
+        .join(Producer, Producer.id == Product.producer_id)
+        .join(ProductGroup, ProductGroup.id == Product.group_id)
+        .where(Product.id.in_([h.product_id for h in hits]), Product.listed.is_(True),
+               Product.id.in_(_sellable_ids()))
+    ).all()
+    by_id = {row[0]: row for row in rows}
+
+    def holds_query(name: str) -> bool:
+        words = [f for _w, f in split_words(name)]
+        return all(any(match_kind(t, w) is not None for w in words) for t in terms)
+
+    products, producers, groups = [], {}, {}
+    for hit in hits:
+        row = by_id.get(hit.product_id)
+        if row is None:
+            continue
+        _id, slug, name, name_en, producer_slug, producer_name, group_slug, group_name, group_name_en = row
+        if len(products) < SUGGEST_PRODUCTS:
+            products.append(Suggestion("product", (lang == "en" and name_en) or name, slug))
+        if (len(producers) < SUGGEST_PRODUCERS and producer_slug not in producers
+                and holds_query(producer_name)):
+            producers[producer_slug] = Suggestion("producer", producer_name, producer_slug)
+        if (len(groups) < SUGGEST_GROUPS and group_slug not in groups
+                and (holds_query(group_name) or holds_query(group_name_en or ""))):
+            groups[group_slug] = Suggestion("group", (lang == "en" and group_name_en) or group_name, group_slug)
+    return products + list(producers.values()) + list(groups.values())
+
+
+def trigrams(word: str) -> list[str]:
+    return list(dict.fromkeys(word[i:i + 3] for i in range(len(word) - 2)))
+
+
+def _closeness(terms: list[Term], words: list[str]) -> float:
+    """0–100: how close a name's folded ``words`` are to the query: for each query word its
+    nearest word of the name (rapidfuzz ``ratio``), averaged over the query words."""
+    from rapidfuzz import fuzz
+
+    if not words:
+        return 0.0
+    return sum(max(fuzz.ratio(t.folded, w) for w in words) for t in terms) / len(terms)
+
+
+def did_you_mean(raw: str | None, lang: str = "vi") -> list[str]:
+    """Up to three product or group names close to ``raw``, for a search that found nothing.
+
+    Candidates: products sharing a three-letter piece with a query word (the database's trigram
+    index; at most ``DID_YOU_MEAN_CANDIDATES``), sellable ones only, and every product group; the
+    names (both languages) are scored against the query (``_closeness`` ≥ 70) and the best are
+    returned as written in ``lang``. Three SQL statements at most; none for a query
+    without a word of three letters.
+    """
+    from shop.catalog.models import ProductGroup
+
+    terms = parse_terms(raw)
+    pieces = list(dict.fromkeys(p for t in terms for p in trigrams(t.folded)))[:24]
+    if not pieces:
+        return []
+    session = db.session
+    if session.get_bind().dialect.name == "sqlite":
+        ids = session.execute(
+            text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :query LIMIT :limit"),
+            {"query": " OR ".join(f'"{p}"' for p in pieces), "limit": DID_YOU_MEAN_CANDIDATES},
+        ).scalars().all()
+    else:
+        ids = session.execute(
+            select(Product.id).where(or_(*[Product.search_text.like(f"%{p}%") for p in pieces]))
+            .limit(DID_YOU_MEAN_CANDIDATES)
+        ).scalars().all()
+    names: list[tuple[str, str]] = []  # (written in lang, folded alternatives)
+    if ids:
+        for name, name_en in session.execute(
+            select(Product.name, Product.name_en)
+            .where(Product.id.in_(ids), Product.listed.is_(True), Product.id.in_(_sellable_ids()))
+        ).all():
+            names.append(((lang == "en" and name_en) or name, name, name_en or ""))
+    for name, name_en in session.execute(select(ProductGroup.name, ProductGroup.name_en)).all():
+        names.append(((lang == "en" and name_en) or name, name, name_en or ""))
+    scored = []
+    for shown, *alternatives in names:
+        best = max(_closeness(terms, [f for _w, f in split_words(a)]) for a in alternatives if a)
+        if best >= DID_YOU_MEAN_CUTOFF:
+            scored.append((-best, fold(shown), shown))
+    scored.sort()
+    return list(dict.fromkeys(shown for _b, _f, shown in scored))[:DID_YOU_MEAN_LIMIT]

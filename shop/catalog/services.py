@@ -109,7 +109,9 @@ def browse(filters: CatalogFilters, per_page: int | None = None) -> CatalogPage:
     available = func.coalesce(avail.c.available, 0)
     conditions = [Product.listed.is_(True)]
     # A search keeps the products it ranks (shop.catalog.search); "!!" or "%" keeps none.
-    hits = search.ranked_subquery(filters.q) if filters.q.strip() else None
+    ranking = search.ranking(filters.q) if filters.q.strip() else None
+    if ranking is not None:
+        conditions.append(ranking.condition())
     if filters.stars:
         conditions.append(cert.c.stars.in_(filters.stars))
     if filters.group is not None:
@@ -132,8 +134,6 @@ def browse(filters: CatalogFilters, per_page: int | None = None) -> CatalogPage:
         .outerjoin(avail, avail.c.product_id == Product.id)
         .where(and_(*conditions))
     )
-    if hits is not None:
-        base = base.join(hits, hits.c.product_id == Product.id)
     total = db.session.scalar(select(func.count()).select_from(base.with_only_columns(Product.id).subquery()))
 
     order = {
@@ -142,8 +142,8 @@ def browse(filters: CatalogFilters, per_page: int | None = None) -> CatalogPage:
         "price_desc": [Product.price.desc(), Product.name_folded],
         "name": [Product.name_folded],
         "newest": [Product.created_at.desc(), Product.id.desc()],
-        "relevance": [hits.c.score, cert.c.stars.desc(), available.desc(), Product.name_folded]
-        if hits is not None else [cert.c.stars.desc(), Product.name_folded],
+        "relevance": [ranking.order(), cert.c.stars.desc(), available.desc(), Product.name_folded]
+        if ranking is not None else [cert.c.stars.desc(), Product.name_folded],
     }[filters.sort]
     pages = max(1, math.ceil(total / per_page))
     page = min(filters.page, pages)

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, render_template, request
+from flask import current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
-from shop.catalog import bp
+from shop.catalog import bp, search
 from shop.catalog.models import Certificate
 from shop.catalog.services import SORTS, ProductDetail, browse, facets, featured, product_detail, read_filters
 from shop.errors import NotFound
+from shop.extensions import limiter
+from shop.i18n import current_lang
 from shop.producers.services import spotlight
 from shop.shops.services import public_shops
 from shop.timeutil import today_vn
@@ -54,8 +56,40 @@ def index():
     page = browse(filters)
     labels = filter_labels()
     ignored = [labels[name] for name in dict.fromkeys(problem.param for problem in reading.problems)]
+    # Nothing found for a search: offer the nearest product and group names.
+    did_you_mean = search.did_you_mean(filters.q, current_lang()) if filters.q and not page.total else []
     return render_template("catalog/index.html", filters=filters, page=page, facets=facets(filters), sorts=SORTS,
-                           search_q=filters.q, ignored=ignored)
+                           search_q=filters.q, ignored=ignored, did_you_mean=did_you_mean)
+
+
+def _suggest_rate_limit() -> str:
+    return current_app.config["SUGGEST_RATE_LIMIT"]
+
+
+SUGGEST_LINKS = {
+    "product": lambda slug: url_for("catalog.product", slug=slug),
+    "producer": lambda slug: url_for("producers.detail", slug=slug),
+    "group": lambda slug: url_for("catalog.index", group=slug),
+}
+
+
+@bp.get("/search/suggest")
+@limiter.limit(_suggest_rate_limit)
+def suggest():
+    """Suggestions for the search box while typing (static/js/search-suggest.js), in the page language.
+
+    ``GET /search/suggest?q=mat+o`` → ``{"query": "mat o", "suggestions": [{"kind": "product",
+    "label": "Mật ong rừng nguyên chất", "url": "/products/mat-ong-rung-nguyen-chat"}, …]}``; at
+    most 5 products, 2 producers and 2 groups; ``[]`` below two letters. ``q`` is read like the
+    catalogue's (at most 100 characters, control characters dropped). Rate-limited per address
+    (``SUGGEST_RATE_LIMIT``).
+    """
+    query = read_filters(request.args).filters.q
+    items = [{"kind": s.kind, "label": s.label, "url": SUGGEST_LINKS[s.kind](s.slug)}
+             for s in search.suggest(query, current_lang())]
+    response = jsonify(query=query, suggestions=items)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @dataclass
