@@ -175,3 +175,31 @@ def test_on_a_wide_screen_the_filters_are_an_open_sidebar(live_server, browser_p
     page.goto(f"{live_server}/products?q=mien")
     assert page.locator("#f-group").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") == 0
+
+
+def test_search_box_suggests_as_you_type_with_the_keyboard(live_server, browser_page, make_product, make_producer):
+    ong = make_producer("HTX Ong mật Thành Đạt")
+    forest = make_product("Mật ong rừng nguyên chất", stars=5, producer=ong, slug="mat-ong-rung")
+    ginger = make_product("Nước gừng mật ong", stars=4, producer=ong, slug="nuoc-gung-mat-ong")
+    db.session.commit()
+    page = browser_page
+    page.goto(live_server + "/")
+    box = page.locator("#site-q")
+    assert box.get_attribute("role") == "combobox" and box.get_attribute("aria-expanded") == "false"
+    box.press_sequentially("mat o", delay=40)
+    options = page.get_by_role("option")
+    options.first.wait_for()
+    assert box.get_attribute("aria-expanded") == "true"
+    labels = [text.split("\n")[0] for text in options.all_inner_texts()]
+    assert labels[:2] == [forest.name, ginger.name]
+    box.press("ArrowDown")
+    box.press("ArrowDown")
+    active = box.get_attribute("aria-activedescendant")
+    assert page.locator(f"#{active}").get_attribute("aria-selected") == "true"
+    assert forest.name not in page.locator(f"#{active}").inner_text()
+    box.press("Escape")
+    assert box.get_attribute("aria-expanded") == "false"
+    box.press("ArrowDown")  # reopens the list it had
+    box.press("ArrowDown")
+    box.press("Enter")
+    page.wait_for_url(f"**/products/{forest.slug}")

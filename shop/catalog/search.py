@@ -286,6 +286,10 @@ def _indexable(term: Term) -> bool:
     return len(term_patterns(term)[0]) >= 3
 
 
+def _pg_regex(patterns: list[str]) -> str:
+    return "(?:" + "|".join(re.escape(p).replace("_", ".") for p in patterns) + ")"
+
+
 def _candidates(terms: list[Term], every: bool, limit: int) -> list[tuple[int, str, str]]:
     """(id, search_text, search_words) of at most ``limit`` sellable products (listed, with a valid
     certificate today) matching every term (or any).
@@ -302,7 +306,10 @@ def _candidates(terms: list[Term], every: bool, limit: int) -> list[tuple[int, s
                .bindparams(fts_query=_fts_query(terms, every)).columns(column("id", Integer)).subquery("fts"))
         query = query.join(fts, fts.c.id == Product.id)
     else:
-        per_term = [or_(*[Product.search_text.like(f"%{p}%") for p in term_patterns(t)]) for t in terms]
+        # One regular expression per term: pg_trgm answers it from the GIN index (an OR of many
+        # LIKEs made the planner scan the whole table). Patterns hold only letters, digits, spaces
+        # and "_", which becomes ".".
+        per_term = [Product.search_text.regexp_match(_pg_regex(term_patterns(t))) for t in terms]
         query = query.where(and_(*per_term) if every else or_(*per_term))
     rows = session.execute(query.limit(limit))
     return [(row[0], row[1], row[2]) for row in rows]
@@ -582,7 +589,7 @@ def did_you_mean(raw: str | None, lang: str = "vi") -> list[str]:
         ).scalars().all()
     else:
         ids = session.execute(
-            select(Product.id).where(or_(*[Product.search_text.like(f"%{p}%") for p in pieces]))
+            select(Product.id).where(Product.search_text.regexp_match(_pg_regex(pieces)))
             .limit(DID_YOU_MEAN_CANDIDATES)
         ).scalars().all()
     names: list[tuple[str, str]] = []  # (written in lang, folded alternatives)
