@@ -244,10 +244,11 @@ def typo_neighbours(word: str) -> list[str]:
     return list(dict.fromkeys(p for p in out if p))
 
 
-def term_patterns(term: Term) -> list[str]:
-    """Substrings (with ``_`` wildcards) of the padded search text that a match of ``term`` holds."""
+def term_patterns(term: Term, typos: bool = True) -> list[str]:
+    """Substrings (with ``_`` wildcards) of the padded search text that a match of ``term`` holds
+    (without ``typos``: the word itself, or as the start of a word)."""
     patterns = [f" {term.folded}" if term.prefix else f" {term.folded} "]
-    if term.fuzzy:
+    if typos and term.fuzzy:
         patterns += [f" {n} " for n in typo_neighbours(term.folded)]
     return patterns
 
@@ -259,15 +260,9 @@ def _fts_phrase(pattern: str) -> str:
     return "(" + " AND ".join(f'"{r}"' for r in runs) + ")"
 
 
-def _fts_query(terms: list[Term], every: bool) -> str:
-    per_term = ["(" + " OR ".join(_fts_phrase(p) for p in term_patterns(t)) + ")" for t in terms]
+def _fts_query(terms: list[Term], every: bool, typos: bool) -> str:
+    per_term = ["(" + " OR ".join(_fts_phrase(p) for p in term_patterns(t, typos)) + ")" for t in terms]
     return (" AND " if every else " OR ").join(per_term)
-
-
-def _sellable_ids():
-    from shop.catalog.models import Certificate
-
-    return select(Certificate.product_id).where(Certificate.valid_clause())
 
 
 def _sellable() -> list:
@@ -290,7 +285,7 @@ def _pg_regex(patterns: list[str]) -> str:
     return "(?:" + "|".join(re.escape(p).replace("_", ".") for p in patterns) + ")"
 
 
-def _candidates(terms: list[Term], every: bool, limit: int) -> list[tuple[int, str, str]]:
+def _candidates(terms: list[Term], every: bool, limit: int, typos: bool = True) -> list[tuple[int, str, str]]:
     """(id, search_text, search_words) of at most ``limit`` sellable products (listed, with a valid
     certificate today) matching every term (or any).
 
@@ -303,13 +298,13 @@ def _candidates(terms: list[Term], every: bool, limit: int) -> list[tuple[int, s
     query = select(Product.id, Product.search_text, Product.search_words).where(*_sellable())
     if session.get_bind().dialect.name == "sqlite":
         fts = (text(f"SELECT rowid AS id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_query")
-               .bindparams(fts_query=_fts_query(terms, every)).columns(column("id", Integer)).subquery("fts"))
+               .bindparams(fts_query=_fts_query(terms, every, typos)).columns(column("id", Integer)).subquery("fts"))
         query = query.join(fts, fts.c.id == Product.id)
     else:
         # One regular expression per term: pg_trgm answers it from the GIN index (an OR of many
         # LIKEs made the planner scan the whole table). Patterns hold only letters, digits, spaces
         # and "_", which becomes ".".
-        per_term = [Product.search_text.regexp_match(_pg_regex(term_patterns(t))) for t in terms]
+        per_term = [Product.search_text.regexp_match(_pg_regex(term_patterns(t, typos))) for t in terms]
         query = query.where(and_(*per_term) if every else or_(*per_term))
     rows = session.execute(query.limit(limit))
     return [(row[0], row[1], row[2]) for row in rows]
@@ -419,7 +414,7 @@ def rank(raw: str | None, *, typing: bool = False, limit: int = MAX_CANDIDATES) 
     Kept: the products with the most query words found as typed; a typo counts as a word not
     found, so a typo-free partial match is not hidden by a match of every word through typos, and
     typo matches appear only when nothing has more words as typed.
-    Runs one or two SQL statements whatever the size of the catalogue. Listing and certificates
+    Runs one to three SQL statements whatever the size of the catalogue. Listing and certificates
     are not checked here (``browse`` does). An empty or wordless query ("%", "!!") matches nothing.
     """
     terms = parse_terms(raw, typing=typing)
@@ -427,13 +422,26 @@ def rank(raw: str | None, *, typing: bool = False, limit: int = MAX_CANDIDATES) 
         return []
     kinds: list[dict] = [{} for _ in terms]
     memo: dict = {}
-    hits = _scored(terms, _candidates(terms, every=True, limit=limit), kinds, memo)
-    if len(terms) > 1 and not any(h.missing == 0 and h.inexact == 0 for h in hits):
-        # Nobody has every word as typed: products with fewer words but no typo may be better
-        # ("shan tiet": the Shan tuyết teas, not "than … tieu" by two typos).
+
+    def complete_as_typed(found: list[Hit]) -> bool:
+        return any(h.missing == 0 and h.inexact == 0 for h in found)
+
+    def more(every: bool, typos: bool) -> None:
         seen = {h.product_id for h in hits}
-        hits += [h for h in _scored(terms, _candidates(terms, every=False, limit=limit), kinds, memo)
-                 if h.product_id not in seen]
+        hits.extend(h for h in _scored(terms, _candidates(terms, every, limit, typos), kinds, memo)
+                     if h.product_id not in seen)
+
+    hits: list[Hit] = []
+    # 1. Every word as typed (or as the start of a word): when that finds something, typo matches
+    #    would rank below and be dropped anyway, so the bounded candidates are all exact ones.
+    more(every=True, typos=False)
+    if not complete_as_typed(hits):
+        # 2. Every word, typos allowed; 3. when nobody has every word as typed, any word: products
+        #    with fewer words but no typo may be better ("shan tiet": the Shan tuyết teas, not
+        #    "than … tieu" by two typos).
+        more(every=True, typos=True)
+        if len(terms) > 1 and not complete_as_typed(hits):
+            more(every=False, typos=True)
     if hits:
         # A typo is forgiven only when nothing answers as many words as typed ("mien dong" does
         # not list every "men" product, "mat ongg" lists the honeys).
@@ -511,7 +519,7 @@ def suggest(raw: str | None, lang: str = "vi") -> list[Suggestion]:
     database); the last word matches the start of words. Products are sellable ones (listed, with a
     valid certificate), best first by the search ranking; producers and groups are those of the
     best-ranked products whose own name holds every query word. Labels are in ``lang`` ("en": the English
-    name when there is one). At most three SQL statements, whatever the catalogue's size.
+    name when there is one). At most four SQL statements, whatever the catalogue's size.
     """
     from shop.catalog.models import ProductGroup
 
@@ -526,8 +534,7 @@ def suggest(raw: str | None, lang: str = "vi") -> list[Suggestion]:
                Producer.slug, Producer.name, ProductGroup.slug, ProductGroup.name, ProductGroup.name_en)
         .join(Producer, Producer.id == Product.producer_id)
         .join(ProductGroup, ProductGroup.id == Product.group_id)
-        .where(Product.id.in_([h.product_id for h in hits]), Product.listed.is_(True),
-               Product.id.in_(_sellable_ids()))
+        .where(Product.id.in_([h.product_id for h in hits]), *_sellable())
     ).all()
     by_id = {row[0]: row for row in rows}
 
@@ -596,7 +603,7 @@ def did_you_mean(raw: str | None, lang: str = "vi") -> list[str]:
     if ids:
         for name, name_en in session.execute(
             select(Product.name, Product.name_en)
-            .where(Product.id.in_(ids), Product.listed.is_(True), Product.id.in_(_sellable_ids()))
+            .where(Product.id.in_(ids), *_sellable())
         ).all():
             names.append(((lang == "en" and name_en) or name, name, name_en or ""))
     for name, name_en in session.execute(select(ProductGroup.name, ProductGroup.name_en)).all():
