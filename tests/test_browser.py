@@ -189,6 +189,7 @@ def test_search_box_suggests_as_you_type_with_the_keyboard(live_server, browser_
     box.press_sequentially("mat o", delay=40)
     options = page.get_by_role("option")
     options.first.wait_for()
+    page.wait_for_load_state("networkidle")  # no answer still on its way to redraw the list
     assert box.get_attribute("aria-expanded") == "true"
     labels = [text.split("\n")[0] for text in options.all_inner_texts()]
     assert labels[:2] == [forest.name, ginger.name]

@@ -54,7 +54,13 @@
       }
     }
 
+    var shown = "";
+
     function show(suggestions) {
+      // The same list again (a late answer to the same words): keep it, and the highlight.
+      var key = JSON.stringify(suggestions);
+      if (key === shown && items.length) return;
+      shown = key;
       list.textContent = "";
       items = suggestions.map(function (s, i) {
         var li = document.createElement("li");
