@@ -284,3 +284,77 @@ def test_a_paid_card_order_is_not_refunded_with_a_bank_reference(stocked):
     db.session.commit()
     with pytest.raises(InvalidInput, match="Stripe"):
         payments.refund(order, actor="staff", reference="FT-1")
+
+
+# ---- races (PostgreSQL: real row locks) ------------------------------------------------------
+
+
+def _race(app, jobs: list) -> list:
+    """Run each job (a function of no arguments) in its own thread and app context, all at once."""
+    import threading
+
+    from config import TestingConfig
+    from shop import create_app
+
+    racing = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": len(jobs) + 2, "max_overflow": 0})
+    barrier = threading.Barrier(len(jobs), timeout=30)
+    results: list = [None] * len(jobs)
+
+    def run(i: int, job) -> None:
+        with racing.app_context():
+            barrier.wait()
+            try:
+                results[i] = job()
+            except Exception as exc:  # noqa: BLE001 - the test looks at what each one got
+                db.session.rollback()
+                results[i] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with racing.app_context():
+        db.engine.dispose()
+    return results
+
+
+@pytest.mark.postgres
+def test_simultaneous_refunds_never_pay_back_more_than_was_paid(app, stocked):
+    order = place(stocked, "bank_transfer", ("nep", 2))  # 430.000
+    orders.confirm_bank_transfer(order, actor="staff")
+    db.session.commit()
+    number = order.number
+
+    def refund(i: int):
+        return lambda: payments.refund(orders.get_by_number(number), 200_000, actor=f"staff {i}",
+                                       reference=f"FT-RACE-{i}").amount
+
+    results = _race(app, [refund(i) for i in range(6)])
+    assert sorted(r for r in results if isinstance(r, int)) == [200_000, 200_000], results
+    assert all(isinstance(r, (int, InvalidInput)) for r in results), results
+    db.session.expire_all()
+    payment = db.session.scalars(select(Payment)).one()
+    assert payment.amount_refunded == 400_000 and len(payment.refunds) == 2
+
+
+@pytest.mark.postgres
+def test_simultaneous_returns_never_put_back_more_than_was_sold(app, stocked):
+    order = place(stocked, "cod", ("nep", 2))
+    order = move(order, "processing", "shipped", "delivered")
+    number, line_id = order.number, order.lines[0].id
+
+    def give_back():
+        done = returns.return_goods(orders.get_by_number(number), {line_id: 1}, actor="staff")
+        db.session.commit()
+        return sum(r.quantity for r in done)
+
+    results = _race(app, [give_back] * 6)
+    assert sorted(r for r in results if isinstance(r, int)) == [1, 1], results
+    assert all(isinstance(r, (int, InvalidInput, NotAllowed)) for r in results), results
+    db.session.expire_all()
+    assert on_hand(stocked["online"], stocked["nep"]) == 3
+    assert [m[0] for m in movements(order)] == ["sale", "return", "return"]
