@@ -31,6 +31,7 @@ def select_locale() -> str:
         return cookie
     # best_match compares language ranges ("en-GB" matches "en"), honours q-values and ignores
     # malformed parts; it returns None when nothing offered is acceptable.
+    g.lang_from_header = True  # this answer depends on the header (see remember_locale)
     browser = request.accept_languages.best_match(languages)
     if browser in languages:
         return browser
@@ -42,9 +43,9 @@ def remember_locale(response):
     chosen = g.get("lang_changed")
     if chosen:
         response.set_cookie(LANG_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
-    elif has_request_context() and request.cookies.get(LANG_COOKIE) not in current_app.config["LANGUAGES"]:
-        # Without ?lang or a cookie the page language came from Accept-Language: caches must
-        # not hand the English page to a Vietnamese browser.
+    elif g.get("lang_from_header"):
+        # Without ?lang or a cookie the language came from Accept-Language: caches must not hand
+        # the English page to a Vietnamese browser. (Static files choose no language: no Vary.)
         response.vary.add("Accept-Language")
     return response
 

@@ -99,6 +99,12 @@ def test_the_first_visit_follows_the_browsers_accept_language(client, header, ex
     response = client.get("/", headers={"Accept-Language": header})
     assert response.status_code == 200 and page_lang(response) == expected
     assert "Accept-Language" in response.headers.get("Vary", "")  # caches keep the languages apart
+    assert "Set-Cookie" not in response.headers  # a guess is not a choice: nothing is remembered
+
+
+def test_static_files_do_not_vary_by_language(client):
+    static = client.get("/static/css/site.css", headers={"Accept-Language": "en"})
+    assert static.status_code == 200 and "Accept-Language" not in static.headers.get("Vary", "")
 
 
 def test_lang_parameter_and_cookie_win_over_the_browser(client):
