@@ -68,3 +68,15 @@ def test_a_large_catalogue_gets_a_sitemap_index_of_bounded_parts(client, make_pr
     assert client.get("/sitemap-0.xml").status_code == 404
     monkeypatch.setattr(seo, "URLS_PER_SITEMAP", 100)
     assert client.get("/sitemap-1.xml").status_code == 404  # one file is enough: no parts
+
+
+def test_pages_link_their_other_language_and_search_results_are_not_indexed(client, make_product):
+    make_product("Miến dong Tài Hoan", slug="mien-dong")
+    db.session.commit()
+    page = client.get("/products/mien-dong").get_data(as_text=True)
+    assert '<link rel="alternate" hreflang="vi" href="http://localhost/products/mien-dong?lang=vi">' in page
+    assert '<link rel="alternate" hreflang="en" href="http://localhost/products/mien-dong?lang=en">' in page
+    assert 'name="robots"' not in client.get("/products").get_data(as_text=True)
+    for query in ("?q=mien", "?stars=5", "?sort=price_asc", "?in_stock=1"):
+        listing = client.get("/products" + query).get_data(as_text=True)
+        assert '<meta name="robots" content="noindex, follow">' in listing, query
