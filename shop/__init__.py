@@ -32,6 +32,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     register_extensions(app)
     register_models()
+    from shop import inputs
+
+    inputs.init_app(app)  # the <id:...> URL converter, before the blueprints' rules use it
     register_blueprints(app)
     register_template_helpers(app)
     register_errorhandlers(app)

@@ -9,6 +9,7 @@ from flask import Flask, request, url_for
 from shop.i18n import current_lang, localized, remember_locale
 from shop.markup import excerpt, render_markdown
 from shop.money import format_vnd
+from shop.phone import display_phone, phone_uri
 from shop.places.services import address_label, place_label
 from shop.timeutil import VN_TZ
 
@@ -41,6 +42,8 @@ def media_url(path: str | None) -> str | None:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(format_vnd, "vnd")
+    app.add_template_filter(display_phone, "phone")  # "0912 345 678" for Vietnam, "+44 7700 900123" otherwise
+    app.add_template_filter(phone_uri, "tel")  # "tel:+84912345678"
     app.add_template_filter(format_date, "date")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(excerpt, "excerpt")

@@ -239,11 +239,13 @@ def test_a_client_that_knows_only_the_document_can_buy_cash_on_delivery(api, sho
     assert order["status"] == "placed" and order["total_vnd"] == 130_000 + app.config["SHIPPING_FEE"]
     assert order["payment"] == {"method": "cod", "amount_vnd": order["total_vnd"]}
     assert placed.headers["Cache-Control"] == "no-store"
-    assert api.call("GET", "/carts/{token}", token=token).status_code == 404  # the cart became the order
+    spent = api.call("GET", "/carts/{token}", token=token).get_json()  # the cart became the order
+    assert spent["lines"] == [] and spent["ready_for_checkout"] is False
+    assert (spent["order"]["number"], spent["order"]["token"]) == (order["number"], order["token"])
 
     followed = api.call("GET", "/orders/{number}", number=order["number"], query={"token": order["token"]})
     body = followed.get_json()
-    assert body["status"] == "placed" and body["customer"]["phone"] == "0912345678"
+    assert body["status"] == "placed" and body["customer"]["phone"] == "+84912345678"
     assert [(l["name"], l["quantity"], l["unit_price_vnd"], l["stars"]) for l in body["lines"]] == [
         ("Gạo Nếp Tài Ba Bể", 2, 65_000, 4)]
     assert [(e["from_status"], e["to_status"]) for e in body["history"]] == [(None, "placed")]

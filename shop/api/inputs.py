@@ -15,11 +15,10 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from shop.errors import DomainError, InvalidInput
+from shop.inputs import DB_INT_MAX, whole_number
 
 # Request bodies are small JSON objects; anything bigger is refused before it is read (413).
 MAX_BODY_BYTES = 64 * 1024
-# A positive decimal number without sign, spaces or leading "+": "7", "007"; not "-1", "1.0", " 2".
-_DIGITS = re.compile(r"[0-9]{1,10}")
 # Text must not carry control characters (NUL breaks PostgreSQL) or lone surrogates (not UTF-8).
 _BAD_CHARS = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 # Cart tokens are URL-safe base64 (``secrets.token_urlsafe``).
@@ -70,58 +69,6 @@ def text_param(name: str, max_length: int) -> str | None:
     if raw is None:
         return None
     return clean_text(raw, name, max_length, InvalidParameter).strip() or None
-
-
-def int_param(name: str, default: int, low: int, high: int) -> int:
-    """An optional whole number from ``low`` to ``high``."""
-    raw = _single(name)
-    if raw is None:
-        return default
-    if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
-        if low == 1 and high >= 10_000:
-            message = _("%(field)s must be a positive integer (at most %(high)d).", field=name, high=high)
-        else:
-            message = _("%(field)s must be an integer from %(low)d to %(high)d.", field=name, low=low, high=high)
-        raise InvalidParameter(message, field=name)
-    return int(raw)
-
-
-def choice_param(name: str, choices: tuple[str, ...]) -> str | None:
-    raw = _single(name)
-    if raw is None:
-        return None
-    if raw not in choices:
-        raise InvalidParameter(_("%(field)s must be one of: %(choices)s.", field=name, choices=", ".join(choices)),
-                               field=name)
-    return raw
-
-
-def stars_param() -> list[int]:
-    """``stars=4&stars=5`` or ``stars=4,5``: each value 3, 4 or 5."""
-    stars: set[int] = set()
-    for raw in request.args.getlist("stars"):
-        for part in raw.split(","):
-            if part.strip() not in ("3", "4", "5"):
-                raise InvalidParameter(_("stars must be 3, 4 or 5 (repeat the parameter or separate with commas)."),
-                                       field="stars")
-            stars.add(int(part))
-    return sorted(stars)
-
-
-def ref_param(name: str, max_length: int = 160) -> str | int | None:
-    """A reference to a group, producer or locality: its slug, or its numeric id."""
-    value = text_param(name, max_length)
-    if value is None:
-        return None
-    if _DIGITS.fullmatch(value):
-        number = int(value)
-        return number if valid_id(number) else 0  # an id no row has: matches nothing
-    return value
-
-
-def valid_id(value: int) -> bool:
-    """Path ids come from Flask's ``int`` converter; keep them inside the database's integer range."""
-    return 0 < value < 2**31
 
 
 def valid_token(value: str | None) -> bool:
@@ -181,11 +128,16 @@ def string_field(data: dict, key: str, path: str, max_length: int, required: boo
     return clean_text(value, path, max_length)
 
 
-def int_field(data: dict, key: str, path: str) -> int:
-    """A JSON whole number: ``2`` or ``2.0``; not ``"2"``, ``true`` or ``2.5``."""
+def int_field(data: dict, key: str, path: str, low: int = -DB_INT_MAX, high: int = DB_INT_MAX) -> int:
+    """A JSON whole number from ``low`` to ``high``: ``2`` or ``2.0``; not ``"2"``, ``true``, ``2.5``
+    or ``1e300``. The caller's rule then says what the number may be (range messages are its own)."""
     value = data.get(key)
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
+    number = whole_number(value, low, high) if isinstance(value, int) else None
+    if number is None:
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise InvalidInput(_("%(field)s must be a whole number from %(low)d to %(high)d.",
+                                 field=path, low=low, high=high), field=path)
         raise InvalidInput(_("%(field)s must be a whole number.", field=path), field=path)
-    return value
+    return number

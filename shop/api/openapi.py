@@ -19,13 +19,14 @@ from shop.catalog.models import CERT_LEVELS
 from shop.catalog.search import MAX_QUERY_LENGTH
 from shop.catalog.filters import FALSE_VALUES, MAX_LOCALITY_REF_LENGTH, MAX_PAGE, MAX_PER_PAGE, MAX_PRICE, \
     MAX_REF_LENGTH, SORTS, TRUE_VALUES
-from shop.orders.services import ADDRESS_MAX
+from shop.cart.services import PROBLEMS
+from shop.orders.services import ADDRESS_MAX, FIELD_MAX
 from shop.orders.models import PAYMENT_METHODS
 from shop.orders.services import TRANSITIONS
 from shop.producers.models import PRODUCER_KINDS
 
 ORDER_STATUSES = sorted(TRANSITIONS)
-CART_PROBLEMS = ["not_for_sale", "out_of_stock", "insufficient", "price_changed"]
+CART_PROBLEMS = list(PROBLEMS)
 CERT_STATUSES = ["active", "expired", "pending", "revoked", "superseded"]
 
 DESCRIPTION = """\
@@ -63,7 +64,7 @@ customer, in Vietnamese by default or English with `?lang=en` (without `?lang`, 
 A query parameter that an operation does not list is refused (`invalid_parameter`), so a
 misspelt filter never passes unnoticed; `lang` (`vi` or `en`) is accepted everywhere.
 Codes: `invalid_parameter`, `invalid_json`, `invalid_input` (400), `not_found` (404),
-`method_not_allowed` (405), `out_of_stock` (409), `payload_too_large` (413),
+`method_not_allowed` (405), `out_of_stock`, `cart_ordered` (409), `payload_too_large` (413),
 `unsupported_media_type` (415), `rate_limited` (429).
 
 **Limits.** Each client address may make {rate} requests to the API, and place {order_rate}
@@ -218,13 +219,16 @@ def _schemas(max_quantity: int) -> dict:
             "unit": {**STR, "description": "Vietnamese unit of sale."},
             "unit_en": {**STR, "description": "English unit of sale (may be empty: show `unit` then)."},
             "stars": {"type": ["integer", "null"], "minimum": 3, "maximum": 5},
-            "quantity": {"type": "integer", "minimum": 1, "maximum": max_quantity},
+            "quantity": {"type": "integer", "minimum": 1,
+                         "description": f"Units wanted; above {max_quantity} the line reports `too_many` "
+                                        "(the limit may have been lowered since the product was added)."},
             "unit_price_vnd": {**VND, "description": "Today's price (prices are always read live)."},
             "line_total_vnd": VND,
             "available": COUNT,
             "problems": {"type": "array", "items": {"type": "string", "enum": CART_PROBLEMS},
-                         "description": "What stops checkout: `not_for_sale`, `out_of_stock`, `insufficient`, "
-                                        "or `price_changed` (accept it with `POST /carts/{token}/accept-prices`)."},
+                         "description": "What stops checkout (`POST /orders` checks the same): `not_for_sale`, "
+                                        "`out_of_stock`, `insufficient`, `too_many` (lower the quantity), or "
+                                        "`price_changed` (accept it with `POST /carts/{token}/accept-prices`)."},
         }),
         "Cart": _object({
             "token": {"type": "string", "pattern": TOKEN_PATTERN,
@@ -233,17 +237,27 @@ def _schemas(max_quantity: int) -> dict:
             "count": {**COUNT, "description": "Units in the cart."},
             "subtotal_vnd": VND,
             "ready_for_checkout": {"type": "boolean", "description": "Has lines and none has a problem."},
+            "order": {"oneOf": [_object({
+                "number": STR,
+                "token": {**STR, "description": "The order's private token (for `GET /orders/{number}`)."},
+                "order_url": ORDER_URL,
+            }), {"type": "null"}], "description": "The order this cart became, once `POST /orders` succeeded "
+                                                  "(the cart then has no lines and takes no changes); else null."},
         }),
         "CartItemUpdate": _object({
             "quantity": {"type": "integer", "minimum": 0, "maximum": max_quantity,
                          "description": "The exact number of units wanted; 0 removes the line."},
         }),
         "Customer": _object({
-            "name": {"type": "string", "minLength": 2, "maxLength": 120},
-            "phone": {"type": "string", "maxLength": 30,
-                      "description": "A Vietnamese number, as people type it: `0912 345 678`, `+84 912 345 678`. "
-                                     "Stored as `0912345678`."},
-            "email": {"type": "string", "maxLength": 200},
+            "name": {"type": "string", "minLength": 2, "maxLength": FIELD_MAX["name"],
+                     "description": "Lengths count characters after Unicode NFC normalisation."},
+            "phone": {"type": "string", "maxLength": 31,
+                      "description": "As people type it: `0912 345 678`, `+84 912 345 678` (Vietnam is the default; "
+                                     "a Vietnamese mobile has 10 digits starting 03, 05, 07, 08 or 09), or a foreign "
+                                     "number with its country code, `+44 7700 900123`. ASCII digits only. "
+                                     "Stored and returned in E.164: `+84912345678`."},
+            "email": {"type": "string", "maxLength": FIELD_MAX["email"],
+                      "description": "At most this long after normalisation (IDNA can lengthen a domain)."},
         }),
         "Address": _object({
             "street": {**text, "maxLength": ADDRESS_MAX["street"], "description": "House number and street."},
@@ -415,7 +429,8 @@ def _responses() -> dict:
             "invalid_parameter", "page must be a positive integer (at most 10000).", field="page"),
         "NotFound": _error_response("No such thing (or a wrong token).", "not_found", "No such product."),
         "OutOfStock": _error_response(
-            "Not enough units available.", "out_of_stock",
+            "Not enough units available (`out_of_stock`), or the cart has already become an order "
+            "(`cart_ordered`, with `details.order_number`).", "out_of_stock",
             "Only 2 of Gạo Nếp Tài available.", details={"product_id": 12}),
         "PayloadTooLarge": _error_response(f"The body is larger than {MAX_BODY_BYTES // 1024} KB.",
                                            "payload_too_large", "The upload is too large."),
@@ -565,8 +580,10 @@ def _paths() -> dict:
         }},
         "/orders": {"post": {
             "operationId": "placeOrder", "tags": ["Orders"], "summary": "Place an order",
-            "description": "Turns the cart into an order at today's prices, holds the stock, and removes the "
-                           "cart. Totals are computed by the shop. The reply says how to pay. A confirmation "
+            "description": "Turns the cart into an order at today's prices, holds the stock, and empties the "
+                           "cart, which then remembers the order: sending the same cart again (a retry after a "
+                           "lost answer) changes nothing and answers 200 with that order. Totals are computed "
+                           "by the shop. The reply says how to pay. A confirmation "
                            "email with a link to the order page goes to the customer. At most "
                            "{order_rate} orders per client.",
             "requestBody": {"required": True, "content": {"application/json": {
@@ -585,6 +602,8 @@ def _paths() -> dict:
                                           "schema": {"type": "string"}}},
                     links={"GetOrder": {"operationId": "getOrder", "parameters": {
                         "number": "$response.body#/number", "token": "$response.body#/token"}}}),
+                "200": _json("OrderCreated", "This cart had already become this order; nothing was changed "
+                             "(`payment.checkout_url` is null: pay from the order page)."),
                 "404": _r("NotFound"), "409": _r("OutOfStock"), **body_errors, **limited,
             },
         }},

@@ -152,7 +152,9 @@ def producer_profile(profile: ProducerProfile) -> dict:
     }
 
 
-def cart(token: str, view: CartView) -> dict:
+def cart(token: str, view: CartView, order_url: str | None = None) -> dict:
+    """A cart; ``order`` names the order it became (``order_url``: that order's page), else null."""
+    placed = view.cart.order if view.cart is not None else None
     return {
         "token": token,
         "lines": [
@@ -175,6 +177,8 @@ def cart(token: str, view: CartView) -> dict:
         "count": view.count,
         "subtotal_vnd": view.subtotal,
         "ready_for_checkout": view.ok,
+        "order": {"number": placed.number, "token": placed.access_token, "order_url": order_url}
+        if placed is not None else None,
     }
 
 

@@ -11,19 +11,26 @@ from shop.timeutil import UTCDateTime, utcnow
 
 
 class Cart(db.Model):
-    """A shopping cart, found by an unguessable token kept in a signed cookie (or an API client)."""
+    """A shopping cart, found by an unguessable token kept in a signed cookie (or an API client).
+
+    When checkout succeeds the cart's lines go and ``order_id`` remembers the order it became, so a
+    repeated submission (a retry after a lost answer) shows that order instead of "empty cart".
+    Such a cart is read-only; adding a product starts a new cart (and a new cookie).
+    """
 
     __tablename__ = "cart"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[Optional[int]] = mapped_column(Integer)  # accounts come later
+    order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("order.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     items: Mapped[list["CartItem"]] = relationship(
         back_populates="cart", cascade="all, delete-orphan", order_by="CartItem.id"
     )
+    order = relationship("Order")
 
 
 class CartItem(db.Model):

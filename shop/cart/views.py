@@ -109,7 +109,8 @@ def _back_to_cart():
 
 @bp.get("", strict_slashes=False)
 def index():
-    cart_view = carts.view(carts.find_cart(current_cart_token()))
+    cart = carts.find_cart(current_cart_token())
+    cart_view = carts.view(cart)
     subtotal = cart_view.subtotal
     threshold = current_app.config["FREE_SHIPPING_THRESHOLD"]
     return render_template(
@@ -118,7 +119,9 @@ def index():
         shipping=shipping_fee("delivery", subtotal),
         free_shipping_threshold=threshold,
         missing_for_free_shipping=max(0, threshold - subtotal),
-        price_changed=any("price_changed" in line.problems for line in cart_view.lines),
+        price_changed=any(carts.PRICE_CHANGED in line.problems for line in cart_view.lines),
+        # The order this cart became (a lost answer, a retry): linked until a product starts a new cart.
+        placed_order=cart.order if cart is not None else None,
         max_quantity=current_app.config["MAX_LINE_QUANTITY"],
     )
 

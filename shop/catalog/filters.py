@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from shop.catalog.search import MAX_QUERY_LENGTH, strip_controls
+from shop.inputs import DB_INT_MAX, whole_number
 
 # Orders a list can be sorted in; "relevance" ranks search matches and is the default with a search.
 SORTS = ("relevance", "stars", "price_asc", "price_desc", "name", "newest")
@@ -32,7 +33,7 @@ MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 24
 MAX_REF_LENGTH = 160  # slugs of groups and producers (String(160)); localities are String(120)
 MAX_LOCALITY_REF_LENGTH = 120
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+MAX_ID = DB_INT_MAX  # ids are 32-bit integers in the database
 TRUE_VALUES = ("1", "true", "on", "yes")
 FALSE_VALUES = ("0", "false", "off", "no")
 # Every parameter the catalogue reads; anything else is "unknown" (the API refuses it).
@@ -41,7 +42,6 @@ PARAMETERS = ("q", "stars", "group", "producer", "locality", "min_price", "max_p
 # Parameters every page and API call may carry that are not filters (the language of the reply).
 GLOBAL_PARAMETERS = ("lang",)
 
-_DIGITS = re.compile(r"[0-9]{1,10}")
 _CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 Ref = str | int  # a slug, or a numeric id
@@ -129,7 +129,9 @@ class _Reader:
         raw = self.single(name)
         if raw is None:
             return None
-        if not _DIGITS.fullmatch(raw) or not low <= int(raw) <= high:
+        # No spaces in a query parameter: "7", "007"; not " 2", "-1", "1.0", "١" (shop.inputs.whole_number).
+        value = whole_number(raw, low, high) if raw == raw.strip() else None
+        if value is None:
             if low == 1 and high >= MAX_PAGE:
                 message = _("%(field)s must be a positive integer (at most %(high)d).", field=name, high=high)
             else:
@@ -137,7 +139,7 @@ class _Reader:
                             high=high)
             self.problem(name, message)
             return None
-        return int(raw)
+        return value
 
     def text(self, name: str, max_length: int) -> str | None:
         raw = self.single(name, strip=True)
@@ -155,8 +157,7 @@ class _Reader:
         value = self.text(name, max_length)
         if value is None or not (value.isascii() and value.isdigit()):
             return value
-        number = int(value) if len(value) <= 10 else 0  # bounded before conversion
-        return number if 0 < number <= MAX_ID else 0  # an id no row can have: matches nothing
+        return whole_number(value, 1, MAX_ID) or 0  # an id no row can have: matches nothing
 
     def query(self) -> str:
         values = self.args.getlist("q")
@@ -178,7 +179,7 @@ class _Reader:
             for part in raw.split(","):
                 part = part.strip()
                 if part in ("3", "4", "5"):
-                    stars.add(int(part))
+                    stars.add(whole_number(part, 3, 5))
                 elif part or raw.strip():
                     bad = True
         if bad:

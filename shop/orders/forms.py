@@ -8,13 +8,19 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectField, StringField, TelField
 
+from shop.inputs import column_length
+from shop.orders.models import Order
+from shop.phone import TYPED_MAX as _PHONE
+
 try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
     from wtforms import SelectChoice
 except ImportError:  # pragma: no cover - older WTForms
     SelectChoice = None
 
-# Longer than any value the service accepts, so a paste is cut here but still gets its message.
-_MAX = 300
+# The browser's own limit (``maxlength``) is the column's; the service re-checks after normalising.
+_NAME, _EMAIL = column_length(Order.customer_name), column_length(Order.email)
+_STREET, _WARD, _PROVINCE = (column_length(c) for c in (Order.address_street, Order.address_ward,
+                                                         Order.address_province))
 
 
 def choice(value: str, label) -> object:
@@ -26,21 +32,23 @@ class CheckoutForm(FlaskForm):
     class Meta:
         csrf = False
 
-    name = StringField(_l("Full name"), render_kw={"autocomplete": "name", "maxlength": 120})
-    phone = TelField(_l("Phone"), render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": 20})
-    email = EmailField(_l("Email"), render_kw={"autocomplete": "email", "maxlength": 200})
+    name = StringField(_l("Full name"), render_kw={"autocomplete": "name", "maxlength": _NAME})
+    phone = TelField(_l("Phone"), render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": _PHONE})
+    email = EmailField(_l("Email"), render_kw={"autocomplete": "email", "maxlength": _EMAIL})
 
     fulfilment = RadioField(_l("How do you want to receive your order?"), default="delivery",
                             choices=[choice("delivery", _l("Home delivery")), choice("pickup", _l("Pick up at a shop"))],
                             validate_choice=False)
     street = StringField(_l("House number and street"),
-                         render_kw={"autocomplete": "address-line1", "maxlength": 200})
-    ward = StringField(_l("Ward / commune"), render_kw={"autocomplete": "address-level3", "maxlength": 120})
-    province = StringField(_l("Province / city"), render_kw={"autocomplete": "address-level1", "maxlength": 120})
+                         render_kw={"autocomplete": "address-line1", "maxlength": _STREET})
+    ward = StringField(_l("Ward / commune"), render_kw={"autocomplete": "address-level3", "maxlength": _WARD})
+    province = StringField(_l("Province / city"), render_kw={"autocomplete": "address-level1", "maxlength": _PROVINCE})
     pickup_shop_id = SelectField(_l("Shop"), choices=[], validate_choice=False)
 
     payment_method = RadioField(_l("Payment"), choices=[], validate_choice=False)
 
     def clipped(self, name: str) -> str:
-        """A field's text, stripped and cut to a sane length before it reaches the service."""
-        return (self[name].data or "").strip()[:_MAX]
+        """A field's text as sent, stripped. Never cut here: cutting could turn a too-long value into
+        an accepted, silently shortened one; the service measures it after normalisation and says so
+        (the request body itself is bounded by ``MAX_CONTENT_LENGTH``)."""
+        return (self[name].data or "").strip()

@@ -14,6 +14,7 @@ from shop.i18n import language, localized
 from shop.mail import send_mail
 from shop.money import format_vnd
 from shop.orders.models import Order
+from shop.phone import display_phone
 from shop.places.services import address_label
 from shop.template_helpers import format_date
 
@@ -151,11 +152,14 @@ def _confirmation_text(order: Order) -> tuple[str, str]:
         shop = order.pickup_shop
         out.append(_("Pick up at: %(shop)s, %(address)s", shop=shop.name,
                      address=address_label(shop.address, shop.locality)))
+        if shop.phone:
+            out.append(_("Shop phone: %(phone)s", phone=display_phone(shop.phone)))
         hours = localized(shop, "opening_hours")
         if hours:
             out.append(_("Opening hours: %(hours)s", hours=hours.replace("\n", "; ")))
     else:
         out.append(_("Delivery to: %(address)s", address=order.address))
+    out.append(_("We will call you at %(phone)s if needed.", phone=display_phone(order.phone)))
     out += ["", _("Payment: %(method)s", method=payment_method_label(order.payment_method))]
     out += payment_instructions(order)
     out += [

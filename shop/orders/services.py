@@ -6,7 +6,6 @@ talks to the outside world: emails and payment providers are called after the co
 """
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +25,8 @@ from shop.inventory import services as inventory
 from shop.inventory.models import Reservation
 from shop.orders.models import Order, OrderEvent, OrderLine
 from shop.orders.notifications import status_label
-from shop.phone import normalize_vn_phone
+from shop.inputs import column_length, column_text, whole_number
+from shop.phone import normalize_phone
 from shop.places.services import with_lineage
 from shop.shops.models import Shop
 from shop.timeutil import VN_TZ, utcnow
@@ -74,11 +74,14 @@ def payment_methods(fulfilment: str) -> tuple[str, ...]:
     return tuple(m for m in methods if m != "card" or card_enabled())
 
 
-# Longest accepted text per field; the columns of Order are this wide.
-NAME_MAX, EMAIL_MAX = 120, 200
-ADDRESS_MAX = {"street": 200, "ward": 120, "province": 120}
-# Control characters (line breaks included) never belong in a name, email or address line.
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
+# The delivery address lines, in the order the forms show them, and the Order column of each.
+_ADDRESS_COLUMNS = {"street": Order.address_street, "ward": Order.address_ward, "province": Order.address_province}
+# Longest accepted text per field (after NFC normalisation): read from the columns, never copied.
+ADDRESS_MAX = {key: column_length(column) for key, column in _ADDRESS_COLUMNS.items()}
+FIELD_MAX = {"name": column_length(Order.customer_name), "email": column_length(Order.email), **ADDRESS_MAX}
+# How much text a form or API client may send for one field before it is read at all: far above
+# any column, so that the real limit (the column's, after normalisation) gives the message.
+RAW_TEXT_MAX = 1000
 
 
 @dataclass
@@ -88,49 +91,47 @@ class Customer:
     email: str
 
     def cleaned(self) -> "Customer":
-        for key in ("name", "phone", "email"):
-            if _CONTROL.search(getattr(self, key) or ""):
-                raise InvalidInput(_("This field contains characters we cannot accept."), field=key)
-        name = (self.name or "").strip()
-        if not 2 <= len(name) <= NAME_MAX:
-            raise InvalidInput(_("Please enter your name."), field="name")
-        email = (self.email or "").strip()
+        """NFC-normalised name and email checked against the Order columns, phone as E.164.
+
+        Raises ``InvalidInput`` with ``field`` = "name", "phone" or "email".
+        """
+        name = column_text(self.name, Order.customer_name, "name", min_length=2,
+                           message=_("Please enter your name."))
+        email = column_text(self.email, Order.email, "email")
         try:
-            if len(email) > EMAIL_MAX:
-                raise EmailNotValidError
-            email = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError:
-            raise InvalidInput(_("Please enter a valid email address."), field="email") from None
-        try:
-            phone = normalize_vn_phone(self.phone)
-        except InvalidInput:
-            raise InvalidInput(_("Enter a Vietnamese phone number, e.g. 0912 345 678 or +84 912 345 678."),
-                               field="phone") from None
+            # The normalised address can be longer than what was typed (IDNA maps "ﬀ" to "ff"):
+            # measure the result against the column, not the input.
+            email = column_text(validate_email(email, check_deliverability=False).normalized, Order.email, "email")
+        except (EmailNotValidError, InvalidInput):
+            raise InvalidInput(_("Please enter a valid email address (at most %(n)d characters).",
+                                 n=column_length(Order.email)), field="email") from None
+        phone = column_text(normalize_phone(self.phone), Order.phone, "phone")
         return Customer(name=name, phone=phone, email=email)
 
 
 @dataclass
 class Fulfilment:
     type: str  # "delivery" or "pickup"
-    pickup_shop_id: int | None = None
+    pickup_shop_id: int | str | None = None
     street: str = ""
     ward: str = ""
     province: str = ""
 
     def cleaned(self) -> "Fulfilment":
+        """The pick-up shop id as an int, or the address lines normalised to fit their columns.
+
+        Raises ``InvalidInput`` with ``field`` = "pickup_shop_id", "fulfilment" or an address field.
+        """
         if self.type == "pickup":
-            try:
-                shop_id = int(self.pickup_shop_id)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                raise InvalidInput(_("Choose the shop where you will collect the order."),
-                                   field="pickup_shop_id") from None
+            shop_id = whole_number(self.pickup_shop_id, 1)
+            if shop_id is None:
+                raise InvalidInput(_("Choose the shop where you will collect the order."), field="pickup_shop_id")
             return Fulfilment(type="pickup", pickup_shop_id=shop_id)
         if self.type != "delivery":
             raise InvalidInput(_("Choose delivery or pick-up."), field="fulfilment")
-        parts = {k: (getattr(self, k) or "").strip() for k in ADDRESS_MAX}
-        for key, value in parts.items():
-            if not 2 <= len(value) <= ADDRESS_MAX[key] or _CONTROL.search(value):
-                raise InvalidInput(_("Please fill in the delivery address."), field=key)
+        parts = {key: column_text(getattr(self, key), column, key, min_length=2,
+                                  message=_("Please fill in the delivery address."))
+                 for key, column in _ADDRESS_COLUMNS.items()}
         return Fulfilment(type="delivery", **parts)
 
 
@@ -144,7 +145,7 @@ def shipping_fee(fulfilment_type: str, subtotal: int) -> int:
 def candidate_shops(fulfilment: Fulfilment) -> list[Shop]:
     """Shops that may supply an order: the chosen pick-up shop, or every shop that ships online."""
     if fulfilment.type == "pickup":
-        shop = db.session.get(Shop, fulfilment.pickup_shop_id) if 0 < fulfilment.pickup_shop_id < 2**31 else None
+        shop = db.session.get(Shop, fulfilment.pickup_shop_id)
         if shop is None or not shop.active or not shop.offers_pickup:
             raise InvalidInput(_("That shop does not offer pick-up."), field="pickup_shop_id")
         return [shop]
@@ -208,28 +209,23 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
                 payment_method: str, *, actor: str = "customer", user_id: int | None = None) -> Order:
     """Turn a cart into an order with its stock held. The caller commits.
 
-    Raises ``InvalidInput`` (bad details, empty or unsellable cart), ``OutOfStock``.
+    The cart is read under its row lock and must pass ``carts.ensure_ready`` (the very rules the
+    cart page shows: quantity limit, sellable, availability, accepted prices). Afterwards the cart
+    has no lines and points at the order (``Cart.order_id``).
+
+    Raises ``carts.CartOrdered`` (the cart already became an order: show that one),
+    ``InvalidInput`` (bad details, empty cart, a line's problem), ``OutOfStock``.
     """
+    cart = carts.find_cart(cart_token)
+    if cart is not None:
+        cart = carts.lock_cart(cart)  # a second click waits here, then finds the cart ordered
+        carts.ensure_open(cart)  # CartOrdered: the caller shows that order (idempotent checkout)
     customer = customer.cleaned()
     fulfilment = fulfilment.cleaned()
     if payment_method not in payment_methods(fulfilment.type):
         raise InvalidInput(_("That payment method is not available for this order."), field="payment_method")
-    cart = carts.find_cart(cart_token)
-    if cart is not None:
-        cart = carts.lock_cart(cart)  # a second click waits here, then finds the cart gone
     cart_view = carts.view(cart)
-    if not cart_view.lines:
-        raise InvalidInput(_("Your cart is empty."))
-    for line in cart_view.lines:
-        if "price_changed" in line.problems:
-            raise InvalidInput(_("The price of %(name)s has changed. Please review your cart.", name=localized(line.product, "name")),
-                               problem="price_changed", product_id=line.product.id)
-        if "not_for_sale" in line.problems:
-            raise InvalidInput(_("%(name)s is not on sale at the moment. Please remove it from your cart.",
-                                 name=localized(line.product, "name")), problem="not_for_sale", product_id=line.product.id)
-        if not line.ok:
-            raise OutOfStock(_("Sorry, %(name)s has just sold out or has fewer units left than you asked for.",
-                               name=localized(line.product, "name")), product_id=line.product.id)
+    carts.ensure_ready(cart_view)  # the cart page's own rules, on the cart as it is under the lock
 
     # Check the pick-up shop before the order row is written: an unknown id must be an
     # InvalidInput, not a foreign-key (or integer range) error from the INSERT.
@@ -270,8 +266,9 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
                            name=names.get(product_id, "")), product_id=product_id) from None
 
     _record(order, None, status, actor, "")
-    if cart is not None:
-        db.session.delete(cart)
+    # The cart keeps no lines but remembers its order: submitting it again shows this order.
+    cart.items.clear()
+    cart.order = order
     db.session.flush()
     return order
 
@@ -289,6 +286,7 @@ def lock_order(order: Order) -> Order:
 
 
 def _record(order: Order, from_status: str | None, to_status: str, actor: str, note: str) -> None:
+    actor = column_text(actor, OrderEvent.actor, "actor")  # staff type it (``--by``)
     order.events.append(OrderEvent(from_status=from_status, to_status=to_status, actor=actor, note=note))
 
 

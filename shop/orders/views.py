@@ -16,6 +16,7 @@ from shop.errors import DomainError, OutOfStock
 from shop.extensions import db, limiter
 from shop.orders import bp
 from shop.orders import services as orders
+from shop.orders.models import Order
 from shop.orders.forms import CheckoutForm, choice
 from shop.orders.notifications import (event_note_label, fulfilment_label, payment_method_label,
                                        send_order_confirmation, status_label)
@@ -61,6 +62,13 @@ def _checkout_context(form: CheckoutForm, cart_view):
     }
 
 
+def _show_placed_order(order):
+    """The cart was already turned into ``order`` (a resubmitted checkout, a retry after a lost
+    answer): show that order rather than an empty cart, and forget the used cart."""
+    flash(_("Your cart has already become order %(number)s. Here it is.", number=order.number), "info")
+    return clear_cart_cookie(redirect(url_for("orders.detail", number=order.number, token=order.access_token)))
+
+
 def _checkout_rate_limit() -> str:
     return current_app.config["ORDER_RATE_LIMIT"]
 
@@ -69,7 +77,10 @@ def _checkout_rate_limit() -> str:
 @limiter.limit(_checkout_rate_limit, methods=["POST"])  # placing orders holds stock: not for bots
 def checkout():
     token = current_cart_token()
-    cart_view = carts.view(carts.find_cart(token))
+    cart = carts.find_cart(token)
+    if cart is not None and cart.order is not None:
+        return _show_placed_order(cart.order)
+    cart_view = carts.view(cart)
     if not cart_view.lines:
         flash(_("Your cart is empty."), "error")
         return redirect(url_for("cart.index"))
@@ -90,6 +101,9 @@ def checkout():
             order = orders.place_order(token, customer, fulfilment, form.clipped("payment_method"))
             number, access_token = order.number, order.access_token
             db.session.commit()
+        except carts.CartOrdered as exc:  # a second submission waited for the first one's lock
+            db.session.rollback()
+            return _show_placed_order(db.session.get(Order, exc.details["order_id"]))
         except DomainError as exc:
             db.session.rollback()
             status = 409 if isinstance(exc, OutOfStock) else 400
