@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install translations run test test-postgres db-upgrade seed bench bench-search clean
+.PHONY: install translations run test test-postgres db-upgrade seed bench bench-search bench-http clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,8 @@ bench-search: translations
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+## Throughput over HTTP (gunicorn + wrk) per page against a bare route, at 1,000 / 10,000 / 100,000
+## products (seeded once under instance/bench/; DATABASE_URL=postgresql+psycopg://… for PostgreSQL).
+bench-http: translations
+	PYTHONPATH=. $(PY) scripts/bench.py --http $(BENCH_ARGS)
