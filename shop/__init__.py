@@ -80,6 +80,7 @@ def register_models() -> None:
     """Import every model module so that metadata (and Alembic) sees all tables."""
     from shop.cart import models as _cart  # noqa: F401
     from shop.catalog import models as _catalog  # noqa: F401
+    from shop.catalog import listing as _listing  # noqa: F401  (keeps the listing read model in step)
     from shop.catalog import search as _search  # noqa: F401  (keeps search columns in step)
     from shop.inventory import models as _inventory  # noqa: F401
     from shop.orders import models as _orders  # noqa: F401

@@ -27,15 +27,21 @@ def seed_demo_command(if_empty: bool) -> None:
 @click.command("check-ledger")
 @with_appcontext
 def check_ledger_command() -> None:
-    """Fail if any stock level differs from the sum of its ledger rows."""
+    """Fail if any stock level differs from the sum of its ledger rows, or a listing read model
+    (stars, availability) from the certificates and holds it is read from."""
+    from shop.catalog.listing import read_model_mismatches
+    from shop.extensions import db
     from shop.inventory.services import ledger_mismatches
 
     mismatches = ledger_mismatches()
     for shop_id, product_id, on_hand, total in mismatches:
         click.echo(f"shop {shop_id} product {product_id}: on_hand {on_hand} but ledger says {total}")
-    if mismatches:
+    problems = read_model_mismatches(db.session)
+    for problem in problems:
+        click.echo(problem)
+    if mismatches or problems:
         raise SystemExit(1)
-    click.echo("Stock levels agree with the ledger.")
+    click.echo("Stock levels agree with the ledger; listings agree with certificates and holds.")
 
 
 @click.command("release-expired")

@@ -18,8 +18,8 @@ from xml.sax.saxutils import escape, quoteattr
 from flask import Blueprint, Response, abort, current_app, send_from_directory, url_for
 from sqlalchemy import func, null, select
 
+from shop.catalog import listing
 from shop.catalog.models import Product
-from shop.catalog.services import valid_stars_subquery
 from shop.extensions import db
 from shop.producers.models import Producer
 
@@ -32,10 +32,9 @@ CACHE_SECONDS = 3600
 
 
 def _products_on_sale():
-    valid = valid_stars_subquery()
-    return (select(Product.slug, Product.updated_at)
-            .join(valid, valid.c.product_id == Product.id)
-            .where(Product.listed.is_(True)))
+    """Products on sale now, read from the listing read model (``shop.catalog.listing``)."""
+    listing.refresh_stale(db.session)
+    return select(Product.slug, Product.updated_at).where(listing.sellable_clause())
 
 
 def _count(query) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from urllib.parse import urlencode
 
-from flask import Flask, request, url_for
+from flask import Flask, g, request, url_for
+from flask_babel import format_number, get_translations
 
 from shop.i18n import current_lang, localized, remember_locale
 from shop.markup import excerpt, render_markdown
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(display_phone, "phone")  # "0912 345 678" for Vietnam, "+44 7700 900123" otherwise
     app.add_template_filter(phone_uri, "tel")  # "tel:+84912345678"
     app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_number, "thousands")
     app.add_template_filter(render_markdown, "markdown")
     app.add_template_filter(excerpt, "excerpt")
     app.add_template_global(localized)
@@ -54,3 +56,26 @@ def init_app(app: Flask) -> None:
     app.add_template_global(place_label)
     app.add_template_global(address_label)
     app.after_request(remember_locale)
+    _install_request_translations(app)
+
+
+def _request_translations():
+    """The request's translations, looked up once per request (Flask-Babel resolves the domain,
+    the locale and its catalogue on every call; a page makes about a hundred)."""
+    translations = g.get("_translations")
+    if translations is None:
+        translations = g._translations = get_translations()
+    return translations
+
+
+def _install_request_translations(app: Flask) -> None:
+    """Replace the template gettext callables Flask-Babel installed by ones that look the
+    catalogue up once per request (same strings, same catalogues; the locale is chosen once per
+    request by ``shop.i18n.select_locale``)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _request_translations().ugettext(s),
+        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _request_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _request_translations().unpgettext(c, s, p, n),
+    )

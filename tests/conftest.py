@@ -83,16 +83,36 @@ def _wipe(app) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _app_context(app):
-    """Each test runs inside an app context on an empty database."""
+def _app_context(app, request):
+    """Each test runs inside an app context on an empty database.
+
+    After each test that passed, the listing read models must agree with the certificates, stock
+    and holds they are read from (the fast way == the slow way, ``shop.catalog.listing``), so every
+    scenario of the suite checks them.
+    """
     ctx = app.app_context()
     ctx.push()
     try:
         yield
+        if not request.node.get_closest_marker("no_read_model_check"):
+            _check_read_models()
     finally:
         db.session.remove()
         ctx.pop()
         _wipe(app)
+
+
+def _check_read_models() -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from shop.catalog.listing import read_model_mismatches
+
+    try:
+        problems = read_model_mismatches(db.session)
+    except SQLAlchemyError:  # the test left its transaction failed: check what was committed
+        db.session.rollback()
+        problems = read_model_mismatches(db.session)
+    assert problems == [], "listing read models disagree with their sources: " + "; ".join(problems[:5])
 
 
 class IsolatedClient(FlaskClient):

@@ -162,7 +162,9 @@ def _schemas(max_quantity: int) -> dict:
         "ProductSummary": _object(product_summary),
         "ProductPage": _object({
             "items": {"type": "array", "items": _ref("ProductSummary")},
-            "total": {**COUNT, "description": "Products matching the filters."},
+            "total": {**COUNT, "description": "Products matching the filters, counted up to 50 pages' worth "
+                                              "(50 × per_page): a total of exactly that means at least that "
+                                              "many; narrow the filters to reach the rest."},
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
             "pages": {**COUNT, "description": "Number of pages (0 when nothing matches). Pages past "

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, and_
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import db
@@ -39,7 +39,18 @@ class Product(db.Model):
     """A product as listed in the shop. Whether it may be sold depends on its certificate."""
 
     __tablename__ = "product"
-    __table_args__ = (CheckConstraint("price >= 0", name="price_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        # Every catalogue sort walks one of these (shop.catalog.services.browse); the stars one also
+        # serves the star filter, and the producer one the producer page.
+        Index("ix_product_listing_stars", "listed", text("current_stars DESC"), "name_folded", "id"),
+        Index("ix_product_listing_price", "listed", "price", "name_folded", "id"),
+        Index("ix_product_listing_name", "listed", "name_folded", "id"),
+        Index("ix_product_listing_newest", "listed", "created_at", "id"),
+        Index("ix_product_producer_listing", "producer_id", "listed", text("current_stars DESC"), "name_folded",
+              "id"),
+        Index("ix_product_group_listing", "group_id", "listed", text("current_stars DESC"), "name_folded", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     producer_id: Mapped[int] = mapped_column(ForeignKey("producer.id"), index=True)
@@ -62,6 +73,12 @@ class Product(db.Model):
     search_words: Mapped[str] = mapped_column(Text, default="")  # the same words with their accents
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Read model of the certificates (shop.catalog.listing keeps it in step, in the same transaction
+    # as any certificate change): the stars of the certificate valid now (NULL: none is), and the
+    # instant that state next changes by the calendar alone (a valid certificate's end, a pending
+    # one's start; NULL: never). Past that instant the row is stale and is recomputed when read.
+    current_stars: Mapped[Optional[int]] = mapped_column(Integer)
+    stars_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
 
     producer = relationship("Producer", back_populates="products")
     group = relationship("ProductGroup")
@@ -152,3 +169,19 @@ class Certificate(db.Model):
 
     def __repr__(self) -> str:
         return f"<Certificate {self.decision_number} {self.stars}★ {self.status}>"
+
+
+class CatalogueVersion(db.Model):
+    """One row whose token changes, in the same transaction, whenever what listings show changes:
+    a product, producer, group, place or certificate written, or a product whose certificate state
+    lapsed with time (``shop.catalog.listing``). Values derived from the whole catalogue (counts
+    per producer, the home page's spotlight) are cached against it: a different token, a fresh
+    computation. A random token rather than a counter, so a rolled-back change can never make a
+    later one look already seen. Stock and holds do not change it (they are read per row).
+    """
+
+    __tablename__ = "catalogue_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    token: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

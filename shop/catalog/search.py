@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz.distance import OSA
-from sqlalchemy import DDL, Integer, and_, case, column, event, false, literal, or_, select, text
+from sqlalchemy import DDL, Integer, and_, case, column, event, false, inspect, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from shop.catalog.models import Product
@@ -130,14 +130,34 @@ def refresh_search_fields(product: Product) -> None:
     product.search_words, product.search_text = search_columns(product_sections(product))
 
 
+# What a product's search text is made of: its own fields, and (through the producer) the
+# producer's name and place. Anything else changing on a row leaves its search text alone.
+_PRODUCT_FIELDS = ("name", "name_en", "description", "producer", "producer_id", "group", "group_id")
+_PRODUCER_FIELDS = ("name", "locality", "locality_id")
+
+
+def _changed(obj, fields) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in fields)
+
+
 @event.listens_for(Session, "before_flush")
 def _keep_search_fields(session: Session, _context, _instances) -> None:
+    """Refold a product when it is new or what its search text is made of changed.
+
+    A producer's products are refolded only when the producer's name or place changes, not when a
+    product is added to it or its story is edited: writing one product costs the same whether its
+    producer has ten products or ten thousand.
+    """
     with session.no_autoflush:
         touched: set[Product] = set()
-        for obj in list(session.new) + list(session.dirty):
+        for obj in session.new:
             if isinstance(obj, Product):
                 touched.add(obj)
-            elif isinstance(obj, Producer) and obj in session.dirty:
+        for obj in session.dirty:
+            if isinstance(obj, Product) and _changed(obj, _PRODUCT_FIELDS):
+                touched.add(obj)
+            elif isinstance(obj, Producer) and _changed(obj, _PRODUCER_FIELDS):
                 touched.update(obj.products)
         for product in touched:
             refresh_search_fields(product)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from shop.catalog import search
+from shop.catalog import listing, search
 # The filter object and its one reader live in shop.catalog.filters; re-exported for callers.
 from shop.catalog.filters import (  # noqa: F401
     DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, MAX_PRICE, SORTS, CatalogFilters, FilterReading, Ref, parse_filters,
@@ -21,22 +22,18 @@ from shop.catalog.filters import (  # noqa: F401
 from shop.catalog.models import Certificate, Product, ProductGroup
 from shop.errors import NotFound
 from shop.extensions import db
-from shop.inventory.services import available_subquery, shop_availability_subquery
+from shop.inventory.models import StockLevel
+from shop.inventory.services import available_units_expr, in_stock_clause, shop_available_expr
 from shop.places.models import Locality
 from shop.places.services import with_lineage
 from shop.producers.models import Producer
 from shop.shops.models import Shop
 from shop.text import fold
+from shop.timeutil import utcnow
 
-def valid_stars_subquery():
-    """(product_id, stars) for products with an active, unexpired certificate today."""
-    return (
-        select(Certificate.product_id.label("product_id"), func.max(Certificate.stars).label("stars"))
-        .where(Certificate.valid_clause())
-        .group_by(Certificate.product_id)
-        .subquery("valid_cert")
-    )
-
+# Listings count at most this many pages of results (and serve no page past them): past that,
+# people narrow the filters, and the count stays cheap whatever the catalogue's size.
+MAX_PAGES = 50
 
 def _by_ref(model, ref: Ref):
     """The condition "this row is the one ``ref`` names": a slug, or a numeric id."""
@@ -77,9 +74,10 @@ class CatalogItem:
 @dataclass
 class CatalogPage:
     items: list[CatalogItem]
-    total: int
+    total: int  # matching products, counted up to ``MAX_PAGES`` pages' worth (see ``capped``)
     page: int
     per_page: int
+    capped: bool = False  # more products match than were counted: narrow the filters to see them
 
     @property
     def pages(self) -> int:
@@ -94,72 +92,88 @@ class CatalogPage:
         return self.page < self.pages
 
 
-def browse(filters: CatalogFilters, per_page: int | None = None) -> CatalogPage:
-    """Sellable products (listed, with a valid certificate today) matching ``filters``: two queries.
-
-    ``per_page`` (products per page) overrides ``filters.per_page``; without either, 24. A page
-    past the last one gives the last page. ``available`` is units that can be sold now: on hand
-    less the holds that still count, at active shops — the number the product page shows;
-    ``in_stock`` keeps products where it is above zero. Group and locality filters include what is
-    below them (``group_ids``, ``locality_ids``).
-    """
-    per_page = per_page or filters.per_page or DEFAULT_PER_PAGE
-    cert = valid_stars_subquery()
-    avail = available_subquery()
-    available = func.coalesce(avail.c.available, 0)
-    conditions = [Product.listed.is_(True)]
-    # A search keeps the products it ranks (shop.catalog.search); "!!" or "%" keeps none.
-    ranking = search.ranking(filters.q) if filters.q.strip() else None
-    if ranking is not None:
-        conditions.append(ranking.condition())
+def _conditions(filters: CatalogFilters, now):
+    conditions = [listing.sellable_clause(now)]
     if filters.stars:
-        conditions.append(cert.c.stars.in_(filters.stars))
+        conditions.append(Product.current_stars.in_(filters.stars))
     if filters.group is not None:
         conditions.append(Product.group_id.in_(group_ids(filters.group)))
     if filters.producer is not None:
-        conditions.append(_by_ref(Producer, filters.producer))
+        conditions.append(Product.producer_id == select(Producer.id).where(_by_ref(Producer, filters.producer))
+                          .scalar_subquery())
     if filters.locality is not None:
-        conditions.append(Producer.locality_id.in_(locality_ids(filters.locality)))
+        conditions.append(Product.producer_id.in_(
+            select(Producer.id).where(Producer.locality_id.in_(locality_ids(filters.locality)))))
     if filters.min_price is not None:
         conditions.append(Product.price >= filters.min_price)
     if filters.max_price is not None:
         conditions.append(Product.price <= filters.max_price)
     if filters.in_stock:
-        conditions.append(available > 0)
+        conditions.append(in_stock_clause(Product.id, now))
+    return conditions
 
-    base = (
-        select(Product, cert.c.stars, available)
-        .join(cert, cert.c.product_id == Product.id)
-        .join(Producer, Producer.id == Product.producer_id)
-        .outerjoin(avail, avail.c.product_id == Product.id)
-        .where(and_(*conditions))
-    )
-    total = db.session.scalar(select(func.count()).select_from(base.with_only_columns(Product.id).subquery()))
 
+def browse(filters: CatalogFilters, per_page: int | None = None, *, count: bool = True) -> CatalogPage:
+    """Sellable products (listed, with a valid certificate now) matching ``filters``, one page.
+
+    ``per_page`` (products per page) overrides ``filters.per_page``; without either, 24. A page
+    past the last one gives the last page. ``available`` is units that can be sold now: on hand
+    less the holds that still count, at active shops, each shop counting at least 0 — the number
+    the product page shows; ``in_stock`` keeps products where it is above zero. Group and locality
+    filters include what is below them (``group_ids``, ``locality_ids``).
+
+    Reads the listing read model (``shop.catalog.listing``) through indexes that match each sort,
+    so the page costs the same at 1,000 or 100,000 products: a bounded count (at most ``MAX_PAGES``
+    pages' worth of rows; ``capped`` says there are more), the page's rows, and the availability of
+    those rows only. Search (``q``) keeps the products ``search.ranking`` ranks (a bounded
+    candidate list from the search index). ``count=False`` skips the count (the home page shows no total).
+    """
+    per_page = per_page or filters.per_page or DEFAULT_PER_PAGE
+    listing.refresh_stale(db.session)
+    now = utcnow()
+    conditions = _conditions(filters, now)
+    # A search keeps the products it ranks (shop.catalog.search); "!!" or "%" keeps none.
+    ranking = search.ranking(filters.q) if filters.q.strip() else None
+    if ranking is not None:
+        conditions.append(ranking.condition())
+    where = and_(*conditions)
+
+    def matching(*columns):
+        return select(*columns).where(where)
+
+    limit = MAX_PAGES * per_page
+    total, capped = 0, False
+    if count:
+        counted = db.session.scalar(
+            select(func.count()).select_from(matching(Product.id).limit(limit + 1).subquery()))
+        total, capped = min(counted, limit), counted > limit
+    available = available_units_expr(Product.id, now)
+    stars_first = [Product.current_stars.desc(), Product.name_folded]
     order = {
-        "stars": [cert.c.stars.desc(), Product.name_folded],
+        "stars": stars_first,
         "price_asc": [Product.price, Product.name_folded],
         "price_desc": [Product.price.desc(), Product.name_folded],
         "name": [Product.name_folded],
-        "newest": [Product.created_at.desc(), Product.id.desc()],
-        "relevance": [ranking.order(), cert.c.stars.desc(), available.desc(), Product.name_folded]
-        if ranking is not None else [cert.c.stars.desc(), Product.name_folded],
+        "newest": [Product.created_at.desc()],
+        "relevance": [ranking.order(), Product.current_stars.desc(), available.desc(), Product.name_folded]
+        if ranking is not None else stars_first,
     }[filters.sort]
-    pages = max(1, math.ceil(total / per_page))
-    page = min(filters.page, pages)
+    page = min(filters.page, max(1, math.ceil(total / per_page))) if count else 1
+    newest = filters.sort == "newest"
     rows = db.session.execute(
-        base.options(contains_eager(Product.producer))
-        .order_by(*order, Product.id)
+        matching(Product, available)
+        .options(joinedload(Product.producer, innerjoin=True))
+        .order_by(*order, Product.id.desc() if newest else Product.id)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    items = [CatalogItem(product=p, stars=s, available=int(a or 0)) for p, s, a in rows]
-    return CatalogPage(items=items, total=total, page=page, per_page=per_page)
+    items = [CatalogItem(product=p, stars=p.current_stars, available=int(units)) for p, units in rows]
+    return CatalogPage(items=items, total=total, page=page, per_page=per_page, capped=capped)
 
 
 def featured(limit: int = 8) -> list[CatalogItem]:
-    """Four- and five-star products with stock, best first, for the home page."""
-    page = browse(CatalogFilters(stars=[4, 5], in_stock=True, sort="stars"), per_page=limit)
+    """Four- and five-star products with stock, best first, for the home page (no count)."""
+    page = browse(CatalogFilters(stars=[4, 5], in_stock=True, sort="stars"), per_page=limit, count=False)
     return page.items
 
 
@@ -169,7 +183,7 @@ class MenuOption:
     (subgroups and places inside places); ``count`` products on sale beneath it; ``former`` marks
     a unit merged into its menu parent (Bắc Kạn under Thái Nguyên)."""
 
-    obj: ProductGroup | Producer | Locality
+    obj: SimpleNamespace  # id, slug, name, name_en of the group, producer or place (``_snapshot``)
     depth: int
     count: int
     former: bool = False
@@ -226,17 +240,37 @@ def facets(filters: CatalogFilters | None = None) -> dict:
       places with products on sale beneath them.
     The option the current ``filters`` select is always offered, even when empty, so the form
     shows what is applied. Counts are sellable products (listed, valid certificate today),
-    whatever the other filters. Four queries, whatever the size of the catalogue.
+    whatever the other filters. The menus are built once per catalogue version (``listing.cached``)
+    from plain snapshots of the rows (id, slug, name, name_en), then only the selection is added.
     """
-    cert = valid_stars_subquery()
+    filters = filters or CatalogFilters()
+    menus = listing.cached(db.session, "catalog.facets", _facet_menus)
+    out = {}
+    for key, selected in (("groups", filters.group), ("producers", filters.producer),
+                          ("localities", filters.locality)):
+        menu, nodes = menus[key]
+        if selected is not None and not any(option.matches(selected) for option in menu):
+            menu = menu + [MenuOption(node, 0, 0) for node in nodes if node.slug == selected or node.id == selected]
+        out[key] = menu
+    return out
+
+
+def _snapshot(row) -> SimpleNamespace:
+    """What a menu shows of a row, detached from the session so that it can be cached."""
+    return SimpleNamespace(id=row.id, slug=row.slug, name=row.name, name_en=getattr(row, "name_en", "") or "")
+
+
+def _facet_menus() -> dict:
+    """{"groups" | "producers" | "localities": (menu without a selection, every row)}, as snapshots.
+
+    Groups the sellable products by group, producer and place (the whole catalogue: hence cached).
+    """
     rows = db.session.execute(
         select(Product.group_id, Product.producer_id, Producer.locality_id, func.count(Product.id))
-        .join(cert, cert.c.product_id == Product.id)
         .join(Producer, Producer.id == Product.producer_id)
-        .where(Product.listed.is_(True))
+        .where(listing.sellable_clause())
         .group_by(Product.group_id, Product.producer_id, Producer.locality_id)
     ).all()
-    filters = filters or CatalogFilters()
 
     # Groups: a product counts for its group and every group above it.
     groups = {g.id: g for g in db.session.scalars(select(ProductGroup))}
@@ -252,14 +286,14 @@ def facets(filters: CatalogFilters | None = None) -> dict:
         if group.parent_id in groups:
             group_children.setdefault(group.parent_id, []).append(group.id)
     group_menu = _tree_menu({g.id: g for g in sorted(groups.values(), key=_sort_key)}, group_children,
-                            group_counts, filters.group)
+                            group_counts, None)
 
     # Producers.
     producer_counts: dict[int, int] = {}
     for _group_id, producer_id, _locality_id, n in rows:
         producer_counts[producer_id] = producer_counts.get(producer_id, 0) + n
     producers = db.session.scalars(select(Producer).order_by(Producer.name, Producer.id)).all()
-    producer_menu = _tree_menu({p.id: p for p in producers}, {}, producer_counts, filters.producer)
+    producer_menu = _tree_menu({p.id: p for p in producers}, {}, producer_counts, None)
 
     # Places: a product counts for its producer's place and every place that covers it, going up
     # through parents and successors (the inverse of ``locality_ids``).
@@ -283,9 +317,15 @@ def facets(filters: CatalogFilters | None = None) -> dict:
             place_children.setdefault(place.parent_id, []).append(place.id)
     for unit, merged in merged_in.items():  # the places within a unit first, then the old units
         place_children.setdefault(unit, []).extend(merged)
-    place_menu = _tree_menu(places, place_children, place_counts, filters.locality,
+    place_menu = _tree_menu(places, place_children, place_counts, None,
                             former={p for merged in merged_in.values() for p in merged})
-    return {"groups": group_menu, "producers": producer_menu, "localities": place_menu}
+
+    def snap(menu: list[MenuOption]) -> list[MenuOption]:
+        return [MenuOption(_snapshot(o.obj), o.depth, o.count, o.former) for o in menu]
+
+    return {"groups": (snap(group_menu), [_snapshot(g) for g in groups.values()]),
+            "producers": (snap(producer_menu), [_snapshot(p) for p in producers]),
+            "localities": (snap(place_menu), [_snapshot(p) for p in places.values()])}
 
 
 @dataclass
@@ -304,7 +344,11 @@ class ProductDetail:
 
 
 def product_detail(slug: str) -> ProductDetail:
-    """Everything the product page shows, in three queries; unknown slug → ``NotFound``."""
+    """Everything the product page shows, in three queries; unknown slug → ``NotFound``.
+
+    Stock per shop reads only this product's stock rows and live holds.
+    """
+    listing.refresh_stale(db.session)
     product = db.session.scalars(
         select(Product)
         .where(Product.slug == slug[:160], Product.listed.is_(True))
@@ -316,12 +360,12 @@ def product_detail(slug: str) -> ProductDetail:
     ).first()
     if product is None:
         raise NotFound(_("No such product."))
-    per_shop = shop_availability_subquery()
+    available = shop_available_expr()
     stock = db.session.execute(
-        select(Shop, per_shop.c.available)
-        .join(per_shop, per_shop.c.shop_id == Shop.id)
-        .where(per_shop.c.product_id == product.id, per_shop.c.available > 0, Shop.active.is_(True))
-        .order_by(per_shop.c.available.desc(), Shop.name)
+        select(Shop, available)
+        .join(StockLevel, StockLevel.shop_id == Shop.id)
+        .where(StockLevel.product_id == product.id, available > 0, Shop.active.is_(True))
+        .order_by(available.desc(), Shop.name)
     ).all()
     return ProductDetail(product=product, certificate=product.valid_certificate(),
-                         stock=[(shop, units) for shop, units in stock])
+                         stock=[(shop, int(units)) for shop, units in stock])

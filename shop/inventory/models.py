@@ -76,6 +76,7 @@ class Reservation(db.Model):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         Index("ix_reservation_shop_product_state", "shop_id", "product_id", "state"),
+        Index("ix_reservation_product_state", "product_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -120,60 +120,111 @@ def active_hold_clause(now: datetime | None = None):
                 or_(Reservation.expires_at.is_(None), Reservation.expires_at > now))
 
 
-def held_subquery(now: datetime | None = None):
-    """(shop_id, product_id, held) for reservations that still count."""
+def _live_held(now: datetime | None = None):
+    """Correlated scalar: units held by live holds at the enclosing ``StockLevel``'s shop and product.
+
+    An index lookup (reservation by shop, product, state) per stock row: only the rows asked about
+    are touched, never every hold.
+    """
     return (
+        select(func.coalesce(func.sum(Reservation.quantity), 0))
+        .where(Reservation.shop_id == StockLevel.shop_id, Reservation.product_id == StockLevel.product_id,
+               active_hold_clause(now))
+        .correlate(StockLevel)
+        .scalar_subquery()
+    )
+
+
+def shop_available_expr(now: datetime | None = None):
+    """SQL: units of the enclosing ``StockLevel`` that can still be promised (on hand − live holds).
+
+    Can be negative (units counted away under a hold); every total clamps each shop at zero.
+    """
+    return StockLevel.on_hand - _live_held(now)
+
+
+def in_stock_clause(product_id, now: datetime | None = None):
+    """SQL: at least one active shop has a unit of ``product_id`` (a column or value) to promise.
+
+    The same rule as ``availability_matrix`` (a product's total is the sum over active shops of
+    max(0, on hand − live holds), so it is positive exactly when one shop's share is).
+    """
+    from shop.shops.models import Shop
+
+    return (
+        select(StockLevel.id)
+        .join(Shop, and_(Shop.id == StockLevel.shop_id, Shop.active.is_(True)))
+        .where(StockLevel.product_id == product_id, shop_available_expr(now) > 0)
+        .exists()
+    )
+
+
+def available_units_expr(product_id, now: datetime | None = None):
+    """SQL scalar: units of ``product_id`` (a column, e.g. ``Product.id``) available over all active
+    shops — the sum of max(0, on hand − live holds) per shop, as ``total_availability`` computes it.
+
+    Correlated to the row it is selected with, so a page of 24 products reads 24 products' stock.
+    """
+    from shop.shops.models import Shop
+
+    per_shop = shop_available_expr(now)
+    return (
+        select(func.coalesce(func.sum(case((per_shop > 0, per_shop), else_=0)), 0))
+        .select_from(StockLevel)
+        .join(Shop, and_(Shop.id == StockLevel.shop_id, Shop.active.is_(True)))
+        .where(StockLevel.product_id == product_id)
+        .scalar_subquery()
+    )
+
+
+def slow_availability(now: datetime | None = None) -> dict[int, int]:
+    """{product_id: available} for every product, grouping every live hold: the reference that the
+    fast, per-row functions above are tested against (never used by a page)."""
+    from shop.shops.models import Shop
+
+    held = (
         select(Reservation.shop_id, Reservation.product_id, func.sum(Reservation.quantity).label("held"))
         .where(active_hold_clause(now))
         .group_by(Reservation.shop_id, Reservation.product_id)
         .subquery("held")
     )
-
-
-def shop_availability_subquery(now: datetime | None = None):
-    """(shop_id, product_id, on_hand, available) at active shops; available = on_hand − live holds."""
-    from shop.shops.models import Shop
-
-    held = held_subquery(now)
-    return (
-        select(
-            StockLevel.shop_id.label("shop_id"),
-            StockLevel.product_id.label("product_id"),
-            StockLevel.on_hand.label("on_hand"),
-            (StockLevel.on_hand - func.coalesce(held.c.held, 0)).label("available"),
-        )
+    rows = db.session.execute(
+        select(StockLevel.product_id, StockLevel.on_hand - func.coalesce(held.c.held, 0))
         .join(Shop, and_(Shop.id == StockLevel.shop_id, Shop.active.is_(True)))
         .outerjoin(held, and_(held.c.shop_id == StockLevel.shop_id, held.c.product_id == StockLevel.product_id))
-        .subquery("shop_availability")
     )
+    totals: dict[int, int] = {}
+    for product_id, available in rows:
+        totals[product_id] = totals.get(product_id, 0) + max(0, int(available))
+    return totals
 
 
-def available_subquery(now: datetime | None = None, shop_filter=None):
-    """(product_id, available) summed over active shops (all, or those matching ``shop_filter``).
+def availability_matrix(product_ids, shop_ids=None, now: datetime | None = None) -> dict[tuple[int, int], int]:
+    """{(shop_id, product_id): available} at active shops for the given products, in one query.
 
-    A shop counts with what it can sell, never less than nothing: a shop whose live holds exceed
-    its count (after a stock count found fewer units) adds 0, as on the product page and in the
-    cart (``availability_matrix``), instead of hiding another shop's units.
+    Available = on hand − live holds, at least 0. Touches only these products' stock rows.
     """
-    per_shop = shop_availability_subquery(now)
-    positive = case((per_shop.c.available > 0, per_shop.c.available), else_=0)
-    stmt = select(per_shop.c.product_id.label("product_id"),
-                  func.sum(positive).label("available"))
-    if shop_filter is not None:
-        from shop.shops.models import Shop
+    from shop.shops.models import Shop
 
-        stmt = stmt.join(Shop, Shop.id == per_shop.c.shop_id).where(shop_filter)
-    return stmt.group_by(per_shop.c.product_id).subquery("availability")
-
-
-def availability_matrix(product_ids, shop_ids=None) -> dict[tuple[int, int], int]:
-    """{(shop_id, product_id): available} for the given products, in one query."""
-    per_shop = shop_availability_subquery()
-    stmt = select(per_shop.c.shop_id, per_shop.c.product_id, per_shop.c.available).where(
-        per_shop.c.product_id.in_(list(product_ids)))
+    product_ids = list(product_ids)
+    if not product_ids:
+        return {}
+    stmt = (
+        select(StockLevel.shop_id, StockLevel.product_id, shop_available_expr(now))
+        .join(Shop, and_(Shop.id == StockLevel.shop_id, Shop.active.is_(True)))
+        .where(StockLevel.product_id.in_(product_ids))
+    )
     if shop_ids is not None:
-        stmt = stmt.where(per_shop.c.shop_id.in_(list(shop_ids)))
+        stmt = stmt.where(StockLevel.shop_id.in_(list(shop_ids)))
     return {(s, p): max(0, int(a)) for s, p, a in db.session.execute(stmt)}
+
+
+def total_availability(product_ids, now: datetime | None = None) -> dict[int, int]:
+    """{product_id: units available over all active shops} (products with none are left out)."""
+    totals: dict[int, int] = {}
+    for (_shop, product_id), units in availability_matrix(product_ids, now=now).items():
+        totals[product_id] = totals.get(product_id, 0) + units
+    return totals
 
 
 def _lock_level(shop_id: int, product_id: int) -> StockLevel | None:

@@ -2,24 +2,27 @@
 
 Each function runs a fixed number of SQL statements whatever the number of producers or
 products: localities are joined up to the province (commune → district → province), and the
-count of sellable products comes from one grouped subquery instead of per-producer queries.
+count of sellable products per producer is grouped once per catalogue version, then cached.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, not_, select
 
-from shop.catalog.models import Certificate, Product
-from shop.catalog.services import CatalogFilters, CatalogPage, browse, valid_stars_subquery
+from shop.catalog import listing
+from shop.catalog.models import Product
+from shop.catalog.services import CatalogFilters, CatalogPage, browse
 from shop.errors import NotFound
 from shop.extensions import db
 from shop.places.services import with_lineage
 from shop.producers.models import Producer
 
-# A producer page lists every sellable product on one page; no producer comes near this.
-PROFILE_PRODUCTS = 100
+# A producer page lists its sellable products this many to a page (``?page=`` for the rest),
+# and at most this many of those not on sale (with a count of them all).
+PROFILE_PRODUCTS = 48
+PROFILE_NOT_ON_SALE = 24
 
 
 def _with_locality():
@@ -27,16 +30,19 @@ def _with_locality():
     return with_lineage(Producer.locality)
 
 
-def _sellable_counts():
-    """(producer_id, sellable) — listed products with a valid certificate today, per producer."""
-    cert = valid_stars_subquery()
-    return (
-        select(Product.producer_id.label("producer_id"), func.count(Product.id).label("sellable"))
-        .join(cert, cert.c.product_id == Product.id)
-        .where(Product.listed.is_(True))
-        .group_by(Product.producer_id)
-        .subquery("sellable_counts")
-    )
+def _sellable_counts() -> dict[int, int]:
+    """{producer_id: products on sale now} — listed products with a valid certificate.
+
+    Grouped over the whole catalogue, so computed once per catalogue version (``listing.cached``):
+    certificates, products and lapses change the version; stock does not enter the count.
+    """
+    def compute() -> dict[int, int]:
+        return {producer_id: int(n) for producer_id, n in db.session.execute(
+            select(Product.producer_id, func.count(Product.id))
+            .where(listing.sellable_clause())
+            .group_by(Product.producer_id))}
+
+    return listing.cached(db.session, "producers.sellable_counts", compute)
 
 
 @dataclass
@@ -46,56 +52,57 @@ class ProducerSummary:
 
 
 def list_producers() -> list[ProducerSummary]:
-    """Every producer, alphabetically, with how many of its products are on sale: one query."""
+    """Every producer, alphabetically, with how many of its products are on sale: two queries
+    (the counts come from the per-version cache after the first call)."""
     counts = _sellable_counts()
-    rows = db.session.execute(
-        select(Producer, func.coalesce(counts.c.sellable, 0))
-        .outerjoin(counts, counts.c.producer_id == Producer.id)
-        .options(*_with_locality())
-        .order_by(Producer.name, Producer.id)
-    ).all()
-    return [ProducerSummary(producer=p, sellable=int(n)) for p, n in rows]
+    producers = db.session.scalars(
+        select(Producer).options(*_with_locality()).order_by(Producer.name, Producer.id)
+    ).unique().all()
+    return [ProducerSummary(producer=p, sellable=counts.get(p.id, 0)) for p in producers]
 
 
 def spotlight(limit: int = 3) -> list[Producer]:
-    """A few producers for the home page: those with a story and products on sale, most first.
+    """A few producers for the home page: those with a story and products on sale, most first
+    (those with a cover picture before those without, then by name).
 
-    One query with a limit, so the home page costs the same with ten producers or a thousand.
+    Reads the per-version counts and the producers with a story: the cost does not grow with the
+    number of products.
     """
     counts = _sellable_counts()
-    return list(db.session.scalars(
-        select(Producer)
-        .join(counts, counts.c.producer_id == Producer.id)
-        .where(Producer.story != "")
-        .options(*_with_locality())
-        .order_by(Producer.cover_image.is_(None), counts.c.sellable.desc(), Producer.name)
-        .limit(limit)
-    ).unique())
+    candidates = db.session.scalars(
+        select(Producer).where(Producer.story != "").options(*_with_locality())
+    ).unique().all()
+    ranked = sorted((p for p in candidates if counts.get(p.id)),
+                    key=lambda p: (p.cover_image is None, -counts[p.id], p.name))
+    return ranked[:limit]
 
 
 @dataclass
 class ProducerProfile:
     producer: Producer
     products: CatalogPage  # on sale now, with stars and availability as in the catalogue
-    not_on_sale: list[Product]  # listed, but without a valid certificate today
+    not_on_sale: list[Product]  # listed, but without a valid certificate today (the first few)
+    not_on_sale_total: int = 0
 
 
-def producer_profile(slug: str) -> ProducerProfile:
-    """The producer page: the producer, its sellable products and the ones not on sale.
+def producer_profile(slug: str, page: int = 1) -> ProducerProfile:
+    """The producer page: the producer, one page of its sellable products, the ones not on sale.
 
-    Four queries (producer, browse's count and page, products without a valid certificate);
-    an unknown slug raises ``NotFound``.
+    A fixed number of queries, each reading only this producer's rows through
+    ``ix_product_producer_listing``; an unknown slug raises ``NotFound``.
     """
     producer = db.session.scalars(
         select(Producer).where(Producer.slug == slug[:160]).options(*_with_locality())
     ).first()
     if producer is None:
         raise NotFound(_("No such producer."))
-    products = browse(CatalogFilters(producer=producer.slug, sort="stars"), per_page=PROFILE_PRODUCTS)
-    valid = select(Certificate.product_id).where(Certificate.valid_clause())
+    products = browse(CatalogFilters(producer=producer.slug, sort="stars", page=page), per_page=PROFILE_PRODUCTS)
+    not_sellable = and_(Product.producer_id == producer.id, Product.listed.is_(True),
+                        not_(listing.sellable_clause()))
     not_on_sale = list(db.session.scalars(
-        select(Product)
-        .where(Product.producer_id == producer.id, Product.listed.is_(True), Product.id.not_in(valid))
-        .order_by(Product.name_folded, Product.id)
+        select(Product).where(not_sellable).order_by(Product.name_folded, Product.id).limit(PROFILE_NOT_ON_SALE)
     ))
-    return ProducerProfile(producer=producer, products=products, not_on_sale=not_on_sale)
+    total = len(not_on_sale)
+    if total == PROFILE_NOT_ON_SALE:
+        total = db.session.scalar(select(func.count(Product.id)).where(not_sellable))
+    return ProducerProfile(producer=producer, products=products, not_on_sale=not_on_sale, not_on_sale_total=total)

@@ -1,9 +1,10 @@
 """Public producer pages: the directory and one producer's profile with its products."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request
 from flask_babel import gettext as _
 
+from shop.catalog.filters import read_filters
 from shop.errors import NotFound
 from shop.producers import bp
 from shop.producers.services import list_producers, producer_profile
@@ -17,7 +18,8 @@ def index():
 @bp.get("/<slug>")
 def detail(slug: str):
     try:
-        profile = producer_profile(slug)
+        # The catalogue's own reader: a bad ``page`` is ignored, as on the catalogue.
+        profile = producer_profile(slug, page=read_filters(request.args).filters.page)
     except NotFound:
         raise NotFound(_("We could not find that producer.")) from None
     return render_template("producers/detail.html", profile=profile, producer=profile.producer)
