@@ -38,6 +38,8 @@ from shop.timeutil import VN_TZ, utcnow
 
 # Rows whose changes change what listings show (and so the catalogue version).
 _CATALOGUE_MODELS = (Product, Certificate, Producer, ProductGroup, Locality)
+# Within one session (a request), lapsed products are looked for at most this often.
+RECHECK = timedelta(seconds=1)
 # Products recomputed per statement batch, and at most per page view when many lapse at once.
 BATCH = 500
 
@@ -115,8 +117,12 @@ def refresh_stale(session: Session, now: datetime | None = None) -> int:
     One indexed range read when nothing lapsed (the usual case). Returns how many were refreshed.
     """
     now = now or utcnow()
+    last = session.info.get("listing_checked_at")
+    if last is not None and last <= now < last + RECHECK:
+        return 0  # this session (one request) looked a moment ago
     ids = list(session.scalars(select(Product.id).where(Product.stars_until <= now)
                                .order_by(Product.stars_until).limit(BATCH)))
+    session.info["listing_checked_at"] = now
     if not ids:
         return 0
     _store(session, refresh_products(session.connection(), ids, now))
@@ -183,17 +189,20 @@ def cached(session: Session, key: str, compute):
     """``compute()``, or its result from an earlier call made at the same catalogue version.
 
     Lapsed products are refreshed first (which changes the version when there are any), so a
-    cached value never outlives an expiry. Per process; one entry per key. Without a version row
-    yet (an empty shop) nothing is cached.
+    cached value never outlives an expiry. Per process; one entry per key. A database without a
+    version row yet gets one (the first read commits it).
     """
     refresh_stale(session)
     version = current_version(session)
+    if version is None:  # a database that never had a catalogue write since it was created
+        bump_version(session.connection())
+        session.commit()
+        version = current_version(session)
     hit = _cache.get(key)
-    if version is not None and hit is not None and hit[0] == version:
+    if hit is not None and hit[0] == version:
         return hit[1]
     value = compute()
-    if version is not None:
-        _cache[key] = (version, value)
+    _cache[key] = (version, value)
     return value
 
 
