@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, not_, select
+from sqlalchemy import and_, func, select
 
 from shop.catalog import listing
 from shop.catalog.models import Product
@@ -97,8 +97,10 @@ def producer_profile(slug: str, page: int = 1) -> ProducerProfile:
     if producer is None:
         raise NotFound(_("No such producer."))
     products = browse(CatalogFilters(producer=producer.slug, sort="stars", page=page), per_page=PROFILE_PRODUCTS)
+    # Without a valid certificate: ``current_stars`` NULL, an index seek on this producer's rows
+    # (``browse`` above has just recomputed any product whose state lapsed).
     not_sellable = and_(Product.producer_id == producer.id, Product.listed.is_(True),
-                        not_(listing.sellable_clause()))
+                        Product.current_stars.is_(None))
     not_on_sale = list(db.session.scalars(
         select(Product).where(not_sellable).order_by(Product.name_folded, Product.id).limit(PROFILE_NOT_ON_SALE)
     ))
