@@ -444,7 +444,8 @@ def test_the_products_list_costs_the_same_number_of_queries_for_10_or_60_product
     small = [queries({"per_page": "100"}), queries({"q": "san pham", "stars": "4", "per_page": "100"})]
     add(50)
     large = [queries({"per_page": "100"}), queries({"q": "san pham", "stars": "4", "per_page": "100"})]
-    assert small == large and max(large) <= 3
+    # list: lapse check (shop.catalog.listing), bounded count, page; a search adds its candidates.
+    assert small == large and max(large) <= 4
 
 
 def test_shops_and_producers(api, shop_data):

@@ -26,6 +26,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask import g, has_request_context
 from sqlalchemy import and_, bindparam, event, inspect, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -38,7 +39,7 @@ from shop.timeutil import VN_TZ, utcnow
 
 # Rows whose changes change what listings show (and so the catalogue version).
 _CATALOGUE_MODELS = (Product, Certificate, Producer, ProductGroup, Locality)
-# Within one session (a request), lapsed products are looked for at most this often.
+# Within one request, lapsed products are looked for at most this often.
 RECHECK = timedelta(seconds=1)
 # Products recomputed per statement batch, and at most per page view when many lapse at once.
 BATCH = 500
@@ -117,12 +118,14 @@ def refresh_stale(session: Session, now: datetime | None = None) -> int:
     One indexed range read when nothing lapsed (the usual case). Returns how many were refreshed.
     """
     now = now or utcnow()
-    last = session.info.get("listing_checked_at")
+    memo = g if has_request_context() else None  # once per request, not across requests
+    last = getattr(memo, "listing_checked_at", None)
     if last is not None and last <= now < last + RECHECK:
-        return 0  # this session (one request) looked a moment ago
+        return 0  # this request looked a moment ago
     ids = list(session.scalars(select(Product.id).where(Product.stars_until <= now)
                                .order_by(Product.stars_until).limit(BATCH)))
-    session.info["listing_checked_at"] = now
+    if memo is not None:
+        memo.listing_checked_at = now
     if not ids:
         return 0
     _store(session, refresh_products(session.connection(), ids, now))
