@@ -39,8 +39,6 @@ from shop.timeutil import VN_TZ, utcnow
 
 # Rows whose changes change what listings show (and so the catalogue version).
 _CATALOGUE_MODELS = (Product, Certificate, Producer, ProductGroup, Locality)
-# Within one request, lapsed products are looked for at most this often.
-RECHECK = timedelta(seconds=1)
 # Products recomputed per statement batch, and at most per page view when many lapse at once.
 BATCH = 500
 
@@ -119,13 +117,12 @@ def refresh_stale(session: Session, now: datetime | None = None) -> int:
     """
     now = now or utcnow()
     memo = g if has_request_context() else None  # once per request, not across requests
-    last = getattr(memo, "listing_checked_at", None)
-    if last is not None and last <= now < last + RECHECK:
-        return 0  # this request looked a moment ago
+    if getattr(memo, "listing_checked", False):
+        return 0  # this request looked already (a row lapsing since is still refused by sellable_clause)
     ids = list(session.scalars(select(Product.id).where(Product.stars_until <= now)
                                .order_by(Product.stars_until).limit(BATCH)))
     if memo is not None:
-        memo.listing_checked_at = now
+        memo.listing_checked = True
     if not ids:
         return 0
     _store(session, refresh_products(session.connection(), ids, now))
