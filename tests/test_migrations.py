@@ -95,7 +95,7 @@ def test_the_listing_migration_fills_the_read_model_of_existing_products(tmp_pat
         db.session.add(Certificate(product=product, stars=4, decision_number="1/QĐ", issuing_body="UBND",
                                    level="province", issued_on=issued, expires_on=issued + timedelta(days=100)))
         db.session.commit()
-        downgrade(revision="0005_search")
+        downgrade(revision="0006_h2_cart_order_phone")
         upgrade()
         with db.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT current_stars FROM product")).scalar_one() == 4

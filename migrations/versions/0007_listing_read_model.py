@@ -1,7 +1,7 @@
 """listing read model: a product's current stars and when they next change; catalogue version; indexes
 
-Revision ID: 0006_listing_read_model
-Revises: 0005_search
+Revision ID: 0007_listing_read_model
+Revises: 0006_h2_cart_order_phone
 Create Date: 2026-11-30 20:00:00
 
 Existing rows are filled from their certificates (shop.catalog.listing.refresh_products), so the
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0006_listing_read_model'
-down_revision = '0005_search'
+revision = '0007_listing_read_model'
+down_revision = '0006_h2_cart_order_phone'
 branch_labels = None
 depends_on = None
 
