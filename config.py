@@ -71,6 +71,15 @@ class Config:
     # long while Stripe waits for the money (checkout.session.async_payment_succeeded / _failed).
     CARD_ASYNC_HOLD_MINUTES = _int("CARD_ASYNC_HOLD_MINUTES", 3 * 24 * 60)
     BANK_TRANSFER_HOLD_MINUTES = _int("BANK_TRANSFER_HOLD_MINUTES", 24 * 60)
+    # Cash on delivery and pay at the shop: staff confirm the order with the customer (a phone
+    # call, "xác nhận đơn") within this many hours, or it expires and its stock is released.
+    COD_CONFIRM_HOURS = _int("COD_CONFIRM_HOURS", 24)
+    PICKUP_CONFIRM_HOURS = _int("PICKUP_CONFIRM_HOURS", 48)
+    # A pay-at-shop order not collected this many days after it is ready expires and is released.
+    PICKUP_COLLECT_DAYS = _int("PICKUP_COLLECT_DAYS", 7)
+    # Per customer (same phone number or same email): open unpaid orders holding stock, and units.
+    MAX_OPEN_ORDERS_PER_CUSTOMER = _int("MAX_OPEN_ORDERS_PER_CUSTOMER", 3)
+    MAX_OPEN_UNITS_PER_CUSTOMER = _int("MAX_OPEN_UNITS_PER_CUSTOMER", 100)
     CART_COOKIE_NAME = "cart"
     CARD_RELEASE_GRACE_MINUTES = _int("CARD_RELEASE_GRACE_MINUTES", 10)
 
@@ -103,9 +112,10 @@ class Config:
         origin.strip().rstrip("/") for origin in os.environ.get("API_CORS_ORIGINS", "").split(",") if origin.strip()
     )
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120/minute")
-    # Orders placed from one address through the checkout page (each one holds stock).
+    # Orders placed from one address, through the checkout page and the API together (one
+    # budget: each order holds stock), and carts created through the API.
     ORDER_RATE_LIMIT = os.environ.get("ORDER_RATE_LIMIT", "10/minute")
-    API_ORDER_RATE_LIMIT = os.environ.get("API_ORDER_RATE_LIMIT", "10/minute")
+    CART_RATE_LIMIT = os.environ.get("CART_RATE_LIMIT", "20/minute")
     # Search suggestions per client address (one request per pause in typing).
     SUGGEST_RATE_LIMIT = os.environ.get("SUGGEST_RATE_LIMIT", "120/minute")
 
@@ -157,6 +167,13 @@ class ProductionConfig(Config):
         if missing:
             raise RuntimeError(
                 "Production configuration needs these environment variables: " + ", ".join(missing)
+            )
+        storage = os.environ.get("RATELIMIT_STORAGE_URI", "").strip()
+        if not storage or storage.startswith("memory://"):
+            # In memory, every worker counts alone: 10/minute becomes 10/minute per worker.
+            raise RuntimeError(
+                "Production needs RATELIMIT_STORAGE_URI pointing to storage shared by all workers "
+                "(e.g. redis://localhost:6379/0); memory:// counts per worker."
             )
 
 

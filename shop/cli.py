@@ -47,18 +47,32 @@ def check_ledger_command() -> None:
 @click.command("release-expired")
 @with_appcontext
 def release_expired_command() -> None:
-    """Cancel unpaid orders whose stock hold has expired and release their stock."""
+    """Cancel orders whose stock hold has expired (unpaid, unconfirmed, not collected) and release
+    their stock; flag open orders holding a product that is no longer certified. Run it from cron."""
     from shop.extensions import db
-    from shop.orders.services import release_expired
+    from shop.orders.services import flag_certificate_lapses, release_expired
 
     numbers = release_expired()
+    flagged = flag_certificate_lapses()
     db.session.commit()
     click.echo(f"Released {len(numbers)} expired order(s){': ' + ', '.join(numbers) if numbers else ''}.")
+    if flagged:
+        click.echo(f"Flagged {len(flagged)} order(s) with a product no longer certified: {', '.join(flagged)}.")
 
 
 @click.group("order")
 def order_group() -> None:
     """Staff actions on orders until the back office has screens for them."""
+
+
+def _echo_order(order) -> None:
+    """The order's shown status, then every warning staff must read (stderr, so scripts see them)."""
+    from shop.orders.services import staff_warnings
+
+    shown = order.shown_status()
+    click.echo(f"{order.number}: {shown}" + (f" (stored: {order.status})" if shown != order.status else ""))
+    for warning in staff_warnings(order):
+        click.echo(f"WARNING: {warning}", err=True)
 
 
 def _run_order_action(number: str, action) -> None:
@@ -72,7 +86,49 @@ def _run_order_action(number: str, action) -> None:
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
-    click.echo(f"{order.number}: {order.status}")
+    _echo_order(order)
+
+
+@order_group.command("show")
+@click.argument("number")
+@with_appcontext
+def show_command(number: str) -> None:
+    """Status, flags and warnings of NUMBER (expired hold, products no longer certified)."""
+    from shop.errors import DomainError
+    from shop.orders.services import get_by_number
+
+    try:
+        order = get_by_number(number)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    _echo_order(order)
+
+
+@order_group.command("flagged")
+@with_appcontext
+def flagged_command() -> None:
+    """List orders flagged for staff, with the reasons."""
+    from sqlalchemy import select
+
+    from shop.extensions import db
+    from shop.orders.models import Order
+
+    rows = db.session.scalars(select(Order).where(Order.needs_review.is_(True)).order_by(Order.id)).all()
+    for order in rows:
+        click.echo(f"{order.number} ({order.shown_status()}): {order.review_reason}")
+    click.echo(f"{len(rows)} flagged order(s).")
+
+
+@order_group.command("resolve")
+@click.argument("number")
+@click.option("--note", required=True, help="What was done (refunded, restocked, customer agreed…).")
+@click.option("--by", "actor", default="staff (cli)")
+@with_appcontext
+def resolve_command(number: str, note: str, actor: str) -> None:
+    """Clear the staff flag of NUMBER once its reasons have been dealt with."""
+    from shop.orders.services import resolve_flag
+
+    _run_order_action(number, lambda order: resolve_flag(order, note=note, actor=actor))
 
 
 @order_group.command("confirm-transfer")
@@ -80,10 +136,28 @@ def _run_order_action(number: str, action) -> None:
 @click.option("--by", "actor", default="staff (cli)", help="Who saw the money arrive.")
 @with_appcontext
 def confirm_transfer_command(number: str, actor: str) -> None:
-    """The bank transfer for NUMBER arrived: mark it paid and sell its held stock."""
+    """The bank transfer for NUMBER arrived: mark it paid and sell its held stock.
+
+    A transfer after the hold expired is re-checked (sold if the units are still there, otherwise
+    the order is flagged); one for a cancelled order is recorded and flagged for a refund.
+    """
     from shop.orders.services import confirm_bank_transfer
 
     _run_order_action(number, lambda order: confirm_bank_transfer(order, actor=actor))
+
+
+@order_group.command("confirm-cod")
+@click.argument("number")
+@click.option("--note", default="", help="Shown in the order's history.")
+@click.option("--force", is_flag=True, help="Go on although a product is no longer certified (needs --note).")
+@click.option("--by", "actor", default="staff (cli)", help="Who spoke to the customer.")
+@with_appcontext
+def confirm_cod_command(number: str, note: str, force: bool, actor: str) -> None:
+    """The customer confirmed cash-on-delivery (or pay-at-shop) order NUMBER on the phone:
+    it moves to processing and its stock stays held until hand-over."""
+    from shop.orders.services import confirm_order
+
+    _run_order_action(number, lambda order: confirm_order(order, actor=actor, note=note, force=force))
 
 
 STAFF_STATUSES = ("processing", "shipped", "delivered", "ready_for_pickup", "collected", "cancelled")
@@ -93,9 +167,10 @@ STAFF_STATUSES = ("processing", "shipped", "delivered", "ready_for_pickup", "col
 @click.argument("number")
 @click.argument("status", type=click.Choice(STAFF_STATUSES))
 @click.option("--note", default="", help="Shown in the order's history.")
+@click.option("--force", is_flag=True, help="Go on although a product is no longer certified (needs --note).")
 @click.option("--by", "actor", default="staff (cli)")
 @with_appcontext
-def set_status_command(number: str, status: str, note: str, actor: str) -> None:
+def set_status_command(number: str, status: str, note: str, force: bool, actor: str) -> None:
     """Move NUMBER to STATUS. Payments are not touched: money goes back only with `flask refund`.
 
     A paid order cannot be cancelled (the service refuses): refund it instead. A cash-on-delivery
@@ -104,7 +179,7 @@ def set_status_command(number: str, status: str, note: str, actor: str) -> None:
     """
     from shop.orders.services import transition
 
-    _run_order_action(number, lambda order: transition(order, status, actor=actor, note=note))
+    _run_order_action(number, lambda order: transition(order, status, actor=actor, note=note, force=force))
     if status == "cancelled":
         from shop.orders.services import get_by_number
         from shop.payments.services import close_open_sessions

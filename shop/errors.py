@@ -49,6 +49,13 @@ class NotAllowed(DomainError):
     status = 403
 
 
+class CustomerLimit(DomainError):
+    """One customer already has as many open unpaid orders (or held units) as the shop allows."""
+
+    code = "customer_limit"
+    status = 409
+
+
 def _wants_json() -> bool:
     # The API, and the search box's suggestions (shop/catalog/views.py: /search/suggest).
     return request.path.startswith(("/api/", "/search/"))

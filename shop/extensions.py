@@ -27,3 +27,28 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
+
+
+def _order_rate_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["ORDER_RATE_LIMIT"]
+
+
+def _cart_rate_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["CART_RATE_LIMIT"]
+
+
+def place_order_limit():
+    """Decorator: one budget (``ORDER_RATE_LIMIT``) per client address for placing orders, shared
+    by every door that places one (checkout page, API), since each order holds stock."""
+    return limiter.shared_limit(_order_rate_limit, scope="place-order", methods=["POST"],
+                                override_defaults=False)
+
+
+def create_cart_limit(exempt_when=None):
+    """Decorator: one budget (``CART_RATE_LIMIT``) per client address for creating carts."""
+    return limiter.shared_limit(_cart_rate_limit, scope="create-cart", methods=["POST"],
+                                override_defaults=False, exempt_when=exempt_when)

@@ -755,7 +755,7 @@ def limited_app(app):
     limited = create_app(TestingConfig, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
                          SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                          UPLOAD_FOLDER=app.config["UPLOAD_FOLDER"],
-                         API_RATE_LIMIT="5/minute", API_ORDER_RATE_LIMIT="2/minute")
+                         API_RATE_LIMIT="5/minute", ORDER_RATE_LIMIT="2/minute")
     try:
         yield limited
     finally:

@@ -13,6 +13,7 @@ def test_production_refuses_to_start_without_secrets(monkeypatch):
 PRODUCTION_ENV = {
     "SECRET_KEY": "x" * 32, "DATABASE_URL": "postgresql+psycopg://u@db/ocop", "TRUSTED_HOSTS": "ocop.example",
     "BANK_BIN": "970418", "BANK_ACCOUNT": "123456789", "BANK_ACCOUNT_NAME": "OCOP BAC KAN",
+    "RATELIMIT_STORAGE_URI": "redis://cache:6379/0",
 }
 
 

@@ -64,11 +64,14 @@ customer, in Vietnamese by default or English with `?lang=en` (without `?lang`, 
 A query parameter that an operation does not list is refused (`invalid_parameter`), so a
 misspelt filter never passes unnoticed; `lang` (`vi` or `en`) is accepted everywhere.
 Codes: `invalid_parameter`, `invalid_json`, `invalid_input` (400), `not_found` (404),
-`method_not_allowed` (405), `out_of_stock`, `cart_ordered` (409), `payload_too_large` (413),
+`method_not_allowed` (405), `out_of_stock`, `cart_ordered`, `customer_limit` (409), `payload_too_large` (413),
 `unsupported_media_type` (415), `rate_limited` (429).
 
-**Limits.** Each client address may make {rate} requests to the API, and place {order_rate}
-orders (`POST /orders`); beyond that the reply is 429 with a `Retry-After` header.
+**Limits.** Each client address may make {rate} requests to the API, place {order_rate}
+orders (`POST /orders` and the shop's checkout page share this budget) and create {cart_rate}
+carts (`POST /carts`); beyond that the reply is 429 with a `Retry-After` header. One customer
+(same phone or email) may have a few orders waiting for payment or confirmation at a time;
+beyond that `POST /orders` answers 409 `customer_limit`.
 `X-RateLimit-*` headers tell how much is left.
 
 **CORS.** Browsers may call the API from the partner origins the shop has configured; other
@@ -339,7 +342,9 @@ def _schemas(max_quantity: int) -> dict:
         "Order": _object({
             "number": STR,
             "order_url": ORDER_URL,
-            "status": {"type": "string", "enum": ORDER_STATUSES},
+            "status": {"type": "string", "enum": [*ORDER_STATUSES, "expired"],
+                       "description": "`expired`: the time to pay, to be confirmed or to be collected ran "
+                                      "out and the stock was released; the order will be cancelled."},
             "created_at": DATETIME,
             "language": {"type": "string", "enum": ["vi", "en"],
                          "description": "The language the order was placed in (`?lang=`, else `Accept-Language`, "
@@ -620,7 +625,7 @@ def _paths() -> dict:
 
 
 def build(config) -> dict:
-    rate, order_rate = config["API_RATE_LIMIT"], config["API_ORDER_RATE_LIMIT"]
+    rate, order_rate = config["API_RATE_LIMIT"], config["ORDER_RATE_LIMIT"]
     paths = _paths()
     for item in paths.values():  # any operation refuses a query parameter it does not list
         for op in item.values():
@@ -634,7 +639,8 @@ def build(config) -> dict:
             "title": "OCOP Shop API",
             "version": "1.0.0",
             "summary": "Catalogue and checkout of OCOP-certified products.",
-            "description": DESCRIPTION.replace("{rate}", rate).replace("{order_rate}", order_rate),
+            "description": DESCRIPTION.replace("{rate}", rate).replace("{order_rate}", order_rate)
+                                      .replace("{cart_rate}", config["CART_RATE_LIMIT"]),
         },
         "servers": [{"url": "/api/v1", "description": "This shop."}],
         "tags": [

@@ -188,11 +188,12 @@ def payment(order: Order, checkout_url: str | None = None) -> dict:
     data: dict[str, Any] = {"method": method, "amount_vnd": order.total}
     if method == "bank_transfer":
         config = current_app.config
-        try:
-            payload = vietqr.payload(config["BANK_BIN"], config["BANK_ACCOUNT"], order.total, order.number)
-        except ValueError:
-            current_app.logger.exception("VietQR settings are wrong (BANK_BIN / BANK_ACCOUNT)")
-            payload = None
+        payload = None
+        if order.shown_status() == "pending_payment":  # no code to scan once the time to pay is over
+            try:
+                payload = vietqr.payload(config["BANK_BIN"], config["BANK_ACCOUNT"], order.total, order.number)
+            except ValueError:
+                current_app.logger.exception("VietQR settings are wrong (BANK_BIN / BANK_ACCOUNT)")
         data.update({
             "bank_bin": config["BANK_BIN"],
             "bank_name": config["BANK_NAME"],
@@ -221,7 +222,7 @@ def order_created(order: Order, checkout_url: str | None = None, page_url: str |
         "number": order.number,
         "token": order.access_token,
         "order_url": page_url,
-        "status": order.status,
+        "status": order.shown_status(),
         "subtotal_vnd": order.subtotal,
         "shipping_fee_vnd": order.shipping_fee,
         "total_vnd": order.total,
@@ -233,7 +234,7 @@ def order(order: Order, page_url: str | None = None) -> dict:
     return {
         "number": order.number,
         "order_url": page_url,
-        "status": order.status,
+        "status": order.shown_status(),  # "expired" as soon as its hold ran out
         "created_at": iso(order.created_at),
         "language": order.lang,
         "customer": {"name": order.customer_name, "phone": order.phone, "email": order.email},

@@ -22,7 +22,7 @@ from shop.cart import services as carts
 from shop.catalog.models import Product
 from shop.catalog.services import browse, product_detail, read_filters
 from shop.errors import InvalidInput, NotFound
-from shop.extensions import db, limiter
+from shop.extensions import create_cart_limit, db, limiter, place_order_limit
 from shop.orders import services as orders
 from shop.orders.models import Order
 from shop.producers.models import Producer
@@ -51,10 +51,6 @@ EXPOSED_HEADERS = "Location, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaini
 
 def _api_rate_limit() -> str:
     return current_app.config["API_RATE_LIMIT"]
-
-
-def _order_rate_limit() -> str:
-    return current_app.config["API_ORDER_RATE_LIMIT"]
 
 
 def _is_preflight() -> bool:
@@ -233,6 +229,7 @@ def _cart_reply(token: str, status: int = 200, location: str | None = None):
 
 
 @bp.post("/carts")
+@create_cart_limit()
 def create_cart():
     inputs.json_body(required=False)
     cart = carts.get_or_create_cart(None)
@@ -353,7 +350,7 @@ def _send_confirmation(order, number: str) -> None:
 
 
 @bp.post("/orders")
-@limiter.limit(_order_rate_limit, override_defaults=False)
+@place_order_limit()  # one budget with the checkout page: see shop/extensions.py
 def place_order():
     body = inputs.json_body()
     cart_token = inputs.string_field(body, "cart_token", "cart_token", 64)

@@ -18,7 +18,7 @@ from shop.cart import bp
 from shop.cart import services as carts
 from shop.cart.models import Cart, CartItem
 from shop.errors import DomainError
-from shop.extensions import db
+from shop.extensions import create_cart_limit, db
 from shop.i18n import localized
 from shop.orders.services import shipping_fee
 
@@ -126,7 +126,13 @@ def index():
     )
 
 
+def _has_cart() -> bool:
+    """Adding to a cart that exists creates nothing: only requests that create a cart are limited."""
+    return carts.find_cart(current_cart_token()) is not None
+
+
 @bp.post("/add")
+@create_cart_limit(exempt_when=_has_cart)  # one budget with the API's POST /carts
 def add():
     back = _safe_next(url_for("cart.index"))
     token = current_cart_token()

@@ -278,6 +278,36 @@ def hold_many(requests: list[tuple[int, int, int, int]], expires_at: datetime | 
             for line_id, shop_id, product_id, qty in ordered]
 
 
+def hold_counts(reservation: Reservation, now: datetime | None = None) -> bool:
+    """Whether a reservation still holds its units (the Python twin of ``active_hold_clause``)."""
+    now = now or utcnow()
+    return reservation.state == "held" and (reservation.expires_at is None or reservation.expires_at > now)
+
+
+def renew_holds(reservations: list[Reservation], expires_at: datetime | None) -> None:
+    """Make held reservations last until ``expires_at`` (``None``: until hand-over or cancel).
+
+    A hold that still counts is simply extended. A hold whose expiry has passed no longer counts,
+    so its units may have been promised to someone else: it is held again only if they are still
+    there, checked under the stock row's lock like a new hold; otherwise ``OutOfStock`` is raised
+    (with ``shop_id``/``product_id``) and nothing is changed for that reservation. Rows are locked
+    in the same fixed order as ``hold_many``. Committed and released reservations are left alone.
+    """
+    now = utcnow()
+    for reservation in sorted(reservations, key=lambda r: (r.shop_id, r.product_id, r.id)):
+        if reservation.state != "held":
+            continue
+        if not hold_counts(reservation, now):
+            level = _lock_level(reservation.shop_id, reservation.product_id)
+            on_hand = level.on_hand if level else 0
+            others = _held_by_others(reservation.shop_id, reservation.product_id, reservation.id)
+            if on_hand - others < reservation.quantity:
+                raise OutOfStock("Not enough stock.", shop_id=reservation.shop_id,
+                                 product_id=reservation.product_id)
+        reservation.expires_at = expires_at
+    db.session.flush()
+
+
 def commit_reservation(reservation: Reservation, *, reference: str | None = None,
                        user_id: int | None = None) -> None:
     """Turn a hold into a sale: the units leave on-hand stock with a ``sale`` ledger row.

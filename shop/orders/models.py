@@ -3,14 +3,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from shop.extensions import db
 from shop.timeutil import UTCDateTime, utcnow
 
 FULFILMENTS = ("delivery", "pickup")
 PAYMENT_METHODS = ("cod", "bank_transfer", "pay_at_shop", "card")
+# Statuses in which an order waits (for money, for staff to confirm it, for the customer to come)
+# while its stock is held until ``hold_expires_at``. Past that instant the order is shown as
+# EXPIRED at once, and ``flask release-expired`` later cancels it (shop/orders/services.py).
+WAITING_STATUSES = ("pending_payment", "placed", "ready_for_pickup")
+EXPIRED = "expired"  # a shown status only: never stored
+# Methods paid at hand-over: their stock is held (not sold) until the goods leave the shop.
+PAID_AT_HAND_OVER = ("cod", "pay_at_shop")
+
+
+def email_key(email: str | None) -> str:
+    """The form of an address used to recognise one customer: lower case, without a ``+tag``.
+
+    ``Lan+1@Example.vn`` and ``lan@example.vn`` reach the same mailbox, so they count as one
+    customer for the per-customer limits on open orders.
+    """
+    local, _, domain = (email or "").strip().lower().rpartition("@")
+    if not local:
+        return domain
+    return f"{local.split('+', 1)[0]}@{domain}"
 
 
 class Order(db.Model):
@@ -28,7 +47,8 @@ class Order(db.Model):
     status: Mapped[str] = mapped_column(String(20), index=True)
     customer_name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str] = mapped_column(String(20))
+    email_key: Mapped[str] = mapped_column(String(200), default="", server_default="", index=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
     fulfilment: Mapped[str] = mapped_column(String(20))
     pickup_shop_id: Mapped[Optional[int]] = mapped_column(ForeignKey("shop.id"))
     address_street: Mapped[str] = mapped_column(String(200), default="")
@@ -44,6 +64,11 @@ class Order(db.Model):
     lang: Mapped[str] = mapped_column(String(5), default="vi", server_default="vi")
     hold_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     user_id: Mapped[Optional[int]] = mapped_column(Integer)
+    # Set when staff must look at the order (money with no stock, a certificate that lapsed while
+    # the order was open…); the reasons accumulate in review_reason. Staff end it with
+    # `flask order resolve` (shop/orders/services.py::resolve_flag).
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
+    review_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -54,6 +79,26 @@ class Order(db.Model):
     events: Mapped[list["OrderEvent"]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id"
     )
+
+    @validates("email")
+    def _keep_email_key(self, _key, value):
+        self.email_key = email_key(value)
+        return value
+
+    def hold_expired(self, now: datetime | None = None) -> bool:
+        """True when the order waits with a stock hold whose deadline has passed.
+
+        Its units already count as available to others (``inventory.active_hold_clause``); the
+        order is shown as expired from that instant, whether or not ``release-expired`` has run.
+        """
+        if self.status == "ready_for_pickup" and self.payment_method not in PAID_AT_HAND_OVER:
+            return False  # paid already: the customer's goods wait for them, sold
+        return (self.status in WAITING_STATUSES and self.hold_expires_at is not None
+                and self.hold_expires_at <= (now or utcnow()))
+
+    def shown_status(self, now: datetime | None = None) -> str:
+        """The status to show customers, staff and API clients: ``expired`` or the stored one."""
+        return EXPIRED if self.hold_expired(now) else self.status
 
     @property
     def address(self) -> str:

@@ -33,7 +33,21 @@ def status_label(status: str | None) -> str:
         "collected": _("Collected"),
         "cancelled": _("Cancelled"),
         "refunded": _("Refunded"),
+        "expired": _("Expired"),
     }.get(status or "", status or "")
+
+
+def expired_message(order: Order) -> str:
+    """Why an order shows as expired (``Order.shown_status``), for the customer."""
+    time = format_date(order.hold_expires_at) if order.hold_expires_at else ""
+    if order.status == "placed":
+        return _("We could not confirm this order with you by %(time)s, so it has expired and its products "
+                 "are back on sale. You are welcome to order again.", time=time)
+    if order.status == "ready_for_pickup":
+        return _("This order was not collected by %(time)s, so it has expired and its products are back on "
+                 "sale.", time=time)
+    return _("The time to pay for this order ran out at %(time)s, so it has expired and its products are "
+             "back on sale. You are welcome to order again.", time=time)
 
 
 def payment_method_label(method: str | None) -> str:
@@ -65,9 +79,16 @@ def event_note_label(note: str | None) -> str:
         "card payment is being processed by the bank": _("card payment is being processed by the bank"),
         "card payment failed; stock released": _("card payment failed; the order was cancelled"),
         "refunded before hand-over": _("refunded"),
+        "not confirmed in time; stock released": _("not confirmed in time; the order was cancelled"),
+        "not collected in time; stock released": _("not collected in time; the order was cancelled"),
+        "confirmed with the customer": _("confirmed with the customer"),
     }
     if note in known:
         return known[note]
+    if note.startswith("the hold had expired"):
+        return _("received after the deadline; availability was checked again")
+    if note.startswith(("flagged for staff", "went on despite", "flag resolved")):
+        return _("our staff are checking this order")
     if note.startswith("payment flagged for staff"):
         return _("our staff are checking this payment")
     if note.startswith("refund"):
@@ -89,11 +110,16 @@ def order_url(order: Order) -> str:
 def payment_instructions(order: Order) -> list[str]:
     amount = format_vnd(order.total)
     config = current_app.config
+    confirm = []
+    if order.payment_method in ("cod", "pay_at_shop") and order.status == "placed" and order.hold_expires_at:
+        confirm = [_("We will call %(phone)s to confirm this order. An order we cannot confirm by %(time)s is "
+                     "cancelled and its products are released.", phone=order.phone,
+                     time=format_date(order.hold_expires_at))]
     if order.payment_method == "cod":
-        return [_("Please pay %(amount)s in cash to the courier when the parcel arrives.", amount=amount)]
+        return [_("Please pay %(amount)s in cash to the courier when the parcel arrives.", amount=amount), *confirm]
     if order.payment_method == "pay_at_shop":
         return [_("Please pay %(amount)s at the shop when you collect your order. "
-                  "We will let you know when it is ready.", amount=amount)]
+                  "We will let you know when it is ready.", amount=amount), *confirm]
     if order.payment_method == "bank_transfer":
         lines = [
             _("Please transfer %(amount)s to:", amount=amount),

@@ -14,16 +14,16 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from shop.cart import services as carts
-from shop.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound, OutOfStock
+from shop.errors import CustomerLimit, InvalidInput, InvalidTransition, NotAllowed, NotFound, OutOfStock
 from shop.extensions import db
 from shop.i18n import current_lang, localized
 from shop.inventory import services as inventory
 from shop.inventory.models import Reservation
-from shop.orders.models import Order, OrderEvent, OrderLine
+from shop.orders.models import PAID_AT_HAND_OVER, Order, OrderEvent, OrderLine
 from shop.orders.notifications import status_label
 from shop.inputs import column_length, column_text, whole_number
 from shop.phone import normalize_phone
@@ -55,6 +55,11 @@ NOT_HANDED_OVER = {"pending_payment", "placed", "paid", "processing", "ready_for
 # is refunded (shop.payments.services.refund), never cancelled.
 PREPAID_METHODS = {"card", "bank_transfer"}
 CUSTOMER_CANCELLABLE = {"pending_payment", "placed"}
+# Steps that move goods towards the customer: refused while a product of the order has no valid
+# OCOP certificate, unless staff force them with a note (``transition(force=True)``).
+GOODS_STEPS = {"processing", "shipped", "ready_for_pickup", "collected"}
+# Orders still open (something will happen to them); shipped ones only wait for the courier.
+OPEN_STATUSES = ("pending_payment", "placed", "paid", "processing", "ready_for_pickup")
 DELIVERY_ONLY = {"shipped", "delivered"}
 PICKUP_ONLY = {"ready_for_pickup", "collected"}
 
@@ -199,10 +204,60 @@ def plan_sources(needs: dict[int, int], shops: list[Shop], names: dict[int, str]
     return plan
 
 
-def _hold_expiry(method: str, now: datetime) -> datetime | None:
-    minutes = {"card": current_app.config["CARD_HOLD_MINUTES"],
-               "bank_transfer": current_app.config["BANK_TRANSFER_HOLD_MINUTES"]}.get(method)
-    return now + timedelta(minutes=minutes) if minutes else None
+def _hold_expiry(method: str, now: datetime) -> datetime:
+    """When a new order's hold ends unless something happens first (README, "Stock: holds…").
+
+    Card and bank transfer: the time to pay. Cash on delivery and pay at the shop: the time staff
+    have to confirm the order with the customer (``confirm_order``), after which it expires.
+    """
+    config = current_app.config
+    minutes = {"card": config["CARD_HOLD_MINUTES"],
+               "bank_transfer": config["BANK_TRANSFER_HOLD_MINUTES"],
+               "cod": config["COD_CONFIRM_HOURS"] * 60,
+               "pay_at_shop": config["PICKUP_CONFIRM_HOURS"] * 60}[method]
+    return now + timedelta(minutes=minutes)
+
+
+def check_customer_limits(customer: "Customer", units: int) -> None:
+    """Refuse an order that would give one customer too many open unpaid orders or held units.
+
+    One customer is every open order with the same (normalised) phone number OR the same email
+    key (``shop.orders.models.email_key``). Open unpaid orders are those whose stock is still held
+    and counting (``inventory.active_hold_clause``): an expired hold stops counting at once.
+    Limits: ``MAX_OPEN_ORDERS_PER_CUSTOMER`` orders and ``MAX_OPEN_UNITS_PER_CUSTOMER`` units
+    (including ``units`` of the new order). On PostgreSQL the customer's keys are locked for the
+    transaction (advisory locks), so two simultaneous checkouts cannot both slip under the limit.
+    Raises ``CustomerLimit`` (HTTP 409, code ``customer_limit``) with a message for the customer.
+    """
+    from shop.orders.models import email_key
+
+    config = current_app.config
+    max_orders, max_units = config["MAX_OPEN_ORDERS_PER_CUSTOMER"], config["MAX_OPEN_UNITS_PER_CUSTOMER"]
+    key = email_key(customer.email)
+    if db.session.get_bind().dialect.name == "postgresql":
+        for lock_key in sorted({f"phone:{customer.phone}", f"email:{key}"}):
+            db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": lock_key})
+    held = (
+        select(Order.id, func.sum(Reservation.quantity).label("units"))
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .join(Reservation, Reservation.order_line_id == OrderLine.id)
+        .where(or_(Order.phone == customer.phone, Order.email_key == key), inventory.active_hold_clause())
+        .group_by(Order.id)
+        .subquery()
+    )
+    open_orders, open_units = db.session.execute(
+        select(func.count(held.c.id), func.coalesce(func.sum(held.c.units), 0))).one()
+    if open_orders >= max_orders:
+        raise CustomerLimit(
+            _("Orders waiting for payment or confirmation: you have %(count)s, the most we accept per "
+              "customer. Please complete or cancel one of them, or call us, before placing another.",
+              count=open_orders),
+            limit="orders")
+    if open_units + units > max_units:
+        raise CustomerLimit(
+            _("Orders waiting for payment or confirmation may hold at most %(max)s units per customer "
+              "(you have %(held)s). For a larger order, please call us.", max=max_units, held=open_units),
+            limit="units")
 
 
 def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilment,
@@ -226,6 +281,8 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
         raise InvalidInput(_("That payment method is not available for this order."), field="payment_method")
     cart_view = carts.view(cart)
     carts.ensure_ready(cart_view)  # the cart page's own rules, on the cart as it is under the lock
+
+    check_customer_limits(customer, sum(line.quantity for line in cart_view.lines))
 
     # Check the pick-up shop before the order row is written: an unknown id must be an
     # InvalidInput, not a foreign-key (or integer range) error from the INSERT.
@@ -290,16 +347,161 @@ def _record(order: Order, from_status: str | None, to_status: str, actor: str, n
     order.events.append(OrderEvent(from_status=from_status, to_status=to_status, actor=actor, note=note))
 
 
+def _note(order: Order, note: str, actor: str = "system") -> None:
+    """A line in the order's history that is not a status change."""
+    _record(order, order.status, order.status, actor, note)
+
+
 def _reservations(order: Order) -> list[Reservation]:
     return [r for line in order.lines for r in line.reservations]
 
 
+# ---- staff flags ----------------------------------------------------------------------------
+
+FLAG_NOTE = "flagged for staff: "
+FORCED_NOTE = "went on despite: "
+RESOLVED_NOTE = "flag resolved: "
+
+
+def flag(order: Order, reason: str, *, actor: str = "system") -> bool:
+    """Mark the order for staff (``needs_review``) and say why, in its data and its history.
+
+    Reasons accumulate in ``review_reason``. A reason already raised once on this order (even if
+    resolved since) is not raised again, so a periodic check does not flag the same fact twice.
+    The flag ends when staff call ``resolve_flag``. Returns whether anything was added.
+    """
+    note = FLAG_NOTE + reason
+    if any(event.note == note for event in order.events):
+        return False
+    order.needs_review = True
+    order.review_reason = "; ".join(r for r in (order.review_reason, reason) if r)
+    _note(order, note, actor)
+    current_app.logger.warning("Order %s flagged for staff: %s", order.number, reason)
+    return True
+
+
+def resolve_flag(order: Order, *, note: str, actor: str) -> Order:
+    """Staff have dealt with what the flag asked (refunded, restocked, called the customer…).
+
+    Clears ``needs_review`` and ``review_reason``; the history keeps the reasons and ``note``.
+    Raises ``InvalidInput`` without a note and ``NotAllowed`` when the order is not flagged.
+    """
+    order = lock_order(order)
+    if not (note or "").strip():
+        raise InvalidInput(_("Say in a note what was done about the flag."), field="note")
+    if not order.needs_review:
+        raise NotAllowed(_("This order is not flagged for staff."))
+    order.needs_review = False
+    order.review_reason = ""
+    _note(order, RESOLVED_NOTE + note.strip(), actor)
+    db.session.flush()
+    return order
+
+
+def certificate_lapses(order: Order, on=None) -> list[str]:
+    """One sentence (English, for staff) per product of the order that has no valid OCOP
+    certificate ``on`` that day (today in Vietnam by default): revoked, expired or withdrawn.
+
+    Computed from the certificates as they are now, so a revocation or an expiry shows up on
+    every open order at once, with no job needed. Lines whose product was deleted are skipped.
+    """
+    lapses: list[str] = []
+    seen: set[int] = set()
+    for line in order.lines:
+        product = line.product
+        if product is None or product.id in seen or product.valid_certificate(on) is not None:
+            continue
+        seen.add(product.id)
+        cert = product.latest_certificate
+        if cert is None:
+            lapses.append(f"{line.product_name} has no OCOP certificate")
+            continue
+        state = cert.public_status(on)
+        when = {"revoked": f" on {cert.revoked_on.isoformat()}" if cert.revoked_on else "",
+                "expired": f" on {cert.expires_on.isoformat()}"}.get(state, "")
+        lapses.append(f"the OCOP certificate of {line.product_name} ({cert.decision_number}) is {state}{when}")
+    return lapses
+
+
+def staff_warnings(order: Order) -> list[str]:
+    """What staff must know before acting on the order (CLI output now, back-office screens later):
+    an expired hold, open flags, and products no longer certified (while the order is open)."""
+    warnings = []
+    if order.hold_expired():
+        warnings.append(f"the stock hold expired at {order.hold_expires_at.isoformat(timespec='minutes')}: "
+                        "its units may have gone to other orders")
+    if order.needs_review:
+        warnings.append(f"flagged for staff: {order.review_reason}")
+    if order.status in OPEN_STATUSES:
+        warnings += certificate_lapses(order)
+    return warnings
+
+
+def flag_certificate_lapses() -> list[str]:
+    """Flag every open order holding a product whose certificate is no longer valid; returns their
+    numbers. Run by ``flask release-expired`` (cron), so a revocation or an expiry is recorded on
+    the orders within minutes even if nobody touches them; staff steps also check at the time."""
+    from shop.catalog.models import Certificate
+
+    valid_products = select(Certificate.product_id).where(Certificate.valid_clause())
+    candidates = db.session.scalars(
+        select(Order).where(
+            Order.status.in_(OPEN_STATUSES),
+            Order.lines.any(and_(OrderLine.product_id.is_not(None), OrderLine.product_id.not_in(valid_products))),
+        ).order_by(Order.id)
+    ).all()
+    flagged = []
+    for order in candidates:
+        order = lock_order(order)
+        added = [flag(order, lapse + ": check with the customer before the goods go out")
+                 for lapse in certificate_lapses(order)]
+        if any(added):
+            flagged.append(order.number)
+    db.session.flush()
+    return flagged
+
+
+# ---- the life cycle -------------------------------------------------------------------------
+
+
+def _commit_stock(order: Order, reservations: list[Reservation], user_id: int | None,
+                  short_ok: bool) -> list[Reservation]:
+    """Sell every held reservation (re-checked under lock when its hold expired).
+
+    Returns the reservations whose units are gone when ``short_ok``; otherwise raises OutOfStock.
+    """
+    short = []
+    for reservation in reservations:
+        try:
+            inventory.commit_reservation(reservation, reference=order.number, user_id=user_id)
+        except OutOfStock:
+            if not short_ok:
+                raise
+            short.append(reservation)
+    return short
+
+
+def _stock_gone(exc: OutOfStock) -> OutOfStock:
+    return OutOfStock(_("The stock held for this order is no longer there: its hold expired and the units "
+                        "went to other orders. Restock it, or cancel or refund the order."), **exc.details)
+
+
 def transition(order: Order, to_status: str, *, actor: str = "system", note: str = "",
-               user_id: int | None = None) -> Order:
+               user_id: int | None = None, force: bool = False, short_ok: bool = False) -> Order:
     """Move an order to ``to_status`` if the life cycle allows it, with its stock side effects.
 
     The order is re-read under a row lock first, so a customer's cancel, a staff action and a
     payment webhook for the same order run one after the other, each on fresh state.
+
+    Stock: "paid", "shipped", "collected" sell the held units; "processing" holds them with no
+    deadline until hand-over (a cash-on-delivery or pay-at-shop order is confirmed); pay-at-shop
+    "ready_for_pickup" holds them for ``PICKUP_COLLECT_DAYS``; "cancelled" releases them. A hold
+    that had expired is checked again under lock (``OutOfStock`` when the units are gone, unless
+    ``short_ok``: then the order is paid but flagged for staff, its missing units still to sell).
+
+    Certificates: a step in ``GOODS_STEPS`` is refused (``NotAllowed``) while a product of the
+    order has no valid OCOP certificate, unless ``force`` and a ``note`` (``InvalidInput``
+    without one); becoming "paid" with such a product flags the order for staff instead.
     """
     order = lock_order(order)
     if to_status not in TRANSITIONS.get(order.status, set()):
@@ -314,17 +516,59 @@ def transition(order: Order, to_status: str, *, actor: str = "system", note: str
         raise InvalidTransition(_("Only delivery orders can be shipped."))
     if to_status in PICKUP_ONLY and order.fulfilment != "pickup":
         raise InvalidTransition(_("Only pick-up orders can be collected at a shop."))
-    if to_status in COMMITS_STOCK:
-        for reservation in _reservations(order):
-            inventory.commit_reservation(reservation, reference=order.number, user_id=user_id)
+    now = utcnow()
+    late = order.hold_expired(now) and to_status != "cancelled"
+    lapses = certificate_lapses(order) if to_status in GOODS_STEPS or to_status == "paid" else []
+    if to_status in GOODS_STEPS:
+        forced = {e.note for e in order.events if e.note.startswith(FORCED_NOTE)}
+        lapses = [lapse for lapse in lapses if FORCED_NOTE + lapse not in forced]
+        if lapses and not force:
+            raise NotAllowed(_("Not certified any more: %(lapses)s. Call the customer first; to go on anyway, "
+                               "repeat the command with --force and a --note saying what was agreed.",
+                               lapses="; ".join(lapses)), lapses=len(lapses))
+        if lapses and not note.strip():
+            raise InvalidInput(_("Going on despite a certificate problem needs a note saying why."), field="note")
+
+    reservations = _reservations(order)
+    short: list[Reservation] = []
+    try:
+        if to_status in COMMITS_STOCK:
+            short = _commit_stock(order, reservations, user_id, short_ok and to_status == "paid")
+        elif to_status == "processing" and order.status == "paid":
+            _commit_stock(order, reservations, user_id, short_ok=False)  # units a late payment lacked
+        elif to_status == "processing":
+            inventory.renew_holds(reservations, None)  # confirmed: held until hand-over
+        elif to_status == "ready_for_pickup" and order.payment_method in PAID_AT_HAND_OVER:
+            deadline = now + timedelta(days=current_app.config["PICKUP_COLLECT_DAYS"])
+            inventory.renew_holds(reservations, deadline)
+    except OutOfStock as exc:
+        raise _stock_gone(exc) from None
     if to_status in ("cancelled", "refunded") and order.status in NOT_HANDED_OVER:
         # Cancelled, or refunded before hand-over: the goods never left the shop.
-        for reservation in _reservations(order):
+        for reservation in reservations:
             inventory.release_reservation(reservation, reference=order.number, user_id=user_id,
                                           note=note or f"order {to_status}")
+
+    hold_at = order.hold_expires_at
     from_status = order.status
     order.status = to_status
+    if to_status == "ready_for_pickup" and order.payment_method in PAID_AT_HAND_OVER:
+        order.hold_expires_at = now + timedelta(days=current_app.config["PICKUP_COLLECT_DAYS"])
+    elif to_status in COMMITS_STOCK or to_status in GOODS_STEPS:
+        order.hold_expires_at = None  # nothing waits on a deadline any more
     _record(order, from_status, to_status, actor, note)
+    if late:
+        _note(order, f"the hold had expired at {hold_at.isoformat(timespec='minutes')}; "
+                     "the stock was checked again" + (" and is short" if short else " and is still there"), actor)
+    for lapse in lapses:
+        if to_status in GOODS_STEPS:
+            _note(order, FORCED_NOTE + lapse, actor)
+        else:
+            flag(order, lapse + ": check with the customer before preparing the order", actor=actor)
+    if short:
+        missing = ", ".join(f"{r.quantity} × {r.line.product_name}" for r in short)
+        flag(order, f"paid after the hold expired, but {missing} are no longer in stock: "
+                    "restock and move the order on, or refund it", actor=actor)
     db.session.flush()
     return order
 
@@ -347,17 +591,58 @@ def cancel_by_customer(order: Order, *, payment_pending: Callable[[Order], bool]
 
 
 def confirm_bank_transfer(order: Order, *, actor: str, user_id: int | None = None) -> Order:
-    """Staff saw the money arrive: the order is paid and its stock sold."""
+    """Staff saw the money arrive: the order is paid and its stock sold.
+
+    The money is a fact, so it is always recorded. On time: paid, stock sold. After the hold
+    expired (shown as expired, ``release-expired`` not run yet): the units are checked again under
+    lock and sold if still there; if not, the order is paid but flagged for staff (restock or
+    refund). For an order already cancelled (by the customer or by ``release-expired``) the
+    transfer is recorded and the order flagged for a refund; it is not revived. Other statuses
+    raise ``InvalidTransition``; a product no longer certified flags the order (see ``transition``).
+    """
+    order = lock_order(order)
     if order.payment_method != "bank_transfer":
         raise InvalidTransition(_("This order is not paid by bank transfer."))
-    return transition(order, "paid", actor=actor, note="bank transfer received", user_id=user_id)
+    if order.status == "cancelled":
+        _note(order, "bank transfer received", actor)
+        flag(order, "bank transfer received for a cancelled order: refund it", actor=actor)
+        db.session.flush()
+        return order
+    return transition(order, "paid", actor=actor, note="bank transfer received", user_id=user_id, short_ok=True)
+
+
+def confirm_order(order: Order, *, actor: str, note: str = "", force: bool = False,
+                  user_id: int | None = None) -> Order:
+    """Staff confirmed a cash-on-delivery or pay-at-shop order with the customer ("xác nhận đơn").
+
+    Such orders hold stock only ``COD_CONFIRM_HOURS`` / ``PICKUP_CONFIRM_HOURS`` unconfirmed; this
+    moves the order to "processing" and keeps its stock until hand-over (a late confirmation is
+    re-checked under lock). Raises ``InvalidTransition`` for other methods or states, ``OutOfStock``
+    when an expired hold's units are gone, ``NotAllowed`` for a product no longer certified.
+    """
+    order = lock_order(order)
+    if order.payment_method not in PAID_AT_HAND_OVER:
+        raise InvalidTransition(_("Only cash-on-delivery and pay-at-shop orders are confirmed this way."))
+    if force and not note.strip():  # the default note below must not stand in for the staff's reason
+        raise InvalidInput(_("Going on despite a certificate problem needs a note saying why."), field="note")
+    return transition(order, "processing", actor=actor, note=note or "confirmed with the customer",
+                      user_id=user_id, force=force)
+
+
+# Why ``release_expired`` cancelled an order, by the status it was waiting in.
+EXPIRY_NOTES = {
+    "pending_payment": "payment not received in time; stock released",
+    "placed": "not confirmed in time; stock released",
+    "ready_for_pickup": "not collected in time; stock released",
+}
 
 
 def release_expired(now: datetime | None = None) -> list[str]:
-    """Cancel unpaid orders whose hold has expired, releasing their stock. Returns their numbers.
+    """Cancel orders whose hold has expired, releasing their stock. Returns their numbers.
 
-    The held units stop counting the moment the hold expires whatever this does; this only
-    tidies up the order and its history.
+    Unpaid orders past their time to pay, cash-on-delivery and pay-at-shop orders not confirmed in
+    time, pay-at-shop orders not collected in time. The held units stop counting the moment the
+    hold expires whatever this does; this tidies up the order and its history.
     """
     now = now or utcnow()
     # Card orders get a grace period: Stripe's own expiry event normally cancels them, and a
@@ -365,15 +650,20 @@ def release_expired(now: datetime | None = None) -> list[str]:
     card_cutoff = now - timedelta(minutes=current_app.config["CARD_RELEASE_GRACE_MINUTES"])
     orders = db.session.scalars(
         select(Order).where(
-            Order.status == "pending_payment",
-            or_(and_(Order.payment_method != "card", Order.hold_expires_at <= now),
-                and_(Order.payment_method == "card", Order.hold_expires_at <= card_cutoff)),
+            or_(
+                and_(Order.status == "pending_payment", Order.payment_method != "card", Order.hold_expires_at <= now),
+                and_(Order.status == "pending_payment", Order.payment_method == "card",
+                     Order.hold_expires_at <= card_cutoff),
+                and_(Order.status.in_(("placed", "ready_for_pickup")), Order.payment_method.in_(PAID_AT_HAND_OVER),
+                     Order.hold_expires_at <= now),
+            ),
         )
+        .order_by(Order.id)
         .options(selectinload(Order.lines).selectinload(OrderLine.reservations))
         .with_for_update(skip_locked=True)
     ).all()
     for order in orders:
-        transition(order, "cancelled", note="payment not received in time; stock released")
+        transition(order, "cancelled", note=EXPIRY_NOTES[order.status])
     return [o.number for o in orders]
 
 

@@ -12,17 +12,17 @@ from flask_babel import gettext as _
 from shop import vietqr
 from shop.cart import services as carts
 from shop.cart.views import clear_cart_cookie, current_cart_token
-from shop.errors import DomainError, OutOfStock
-from shop.extensions import db, limiter
+from shop.errors import CustomerLimit, DomainError, OutOfStock
+from shop.extensions import db, place_order_limit
 from shop.orders import bp
 from shop.orders import services as orders
 from shop.orders.models import Order
 from shop.orders.forms import CheckoutForm, choice
-from shop.orders.notifications import (event_note_label, fulfilment_label, payment_method_label,
+from shop.orders.notifications import (event_note_label, expired_message, fulfilment_label, payment_method_label,
                                        send_order_confirmation, status_label)
 
 # Labels for stored codes, shared with the confirmation email.
-for _label in (status_label, payment_method_label, fulfilment_label, event_note_label):
+for _label in (status_label, payment_method_label, fulfilment_label, event_note_label, expired_message):
     bp.add_app_template_global(_label)
 
 FIELD_ORDER = ("name", "phone", "email", "fulfilment", "street", "ward", "province",
@@ -69,12 +69,8 @@ def _show_placed_order(order):
     return clear_cart_cookie(redirect(url_for("orders.detail", number=order.number, token=order.access_token)))
 
 
-def _checkout_rate_limit() -> str:
-    return current_app.config["ORDER_RATE_LIMIT"]
-
-
 @bp.route("/checkout", methods=["GET", "POST"])
-@limiter.limit(_checkout_rate_limit, methods=["POST"])  # placing orders holds stock: not for bots
+@place_order_limit()  # placing orders holds stock: one budget with the API's POST /orders
 def checkout():
     token = current_cart_token()
     cart = carts.find_cart(token)
@@ -106,7 +102,7 @@ def checkout():
             return _show_placed_order(db.session.get(Order, exc.details["order_id"]))
         except DomainError as exc:
             db.session.rollback()
-            status = 409 if isinstance(exc, OutOfStock) else 400
+            status = 409 if isinstance(exc, (OutOfStock, CustomerLimit)) else 400
             field = exc.details.get("field")
             if field in FIELD_ORDER:
                 form[field].errors = [exc.message]
@@ -152,7 +148,8 @@ def detail(number: str):
     token = request.args.get("token")
     order = orders.find_order(number, token)  # NotFound → the friendly 404 page
     bank = None
-    if order.payment_method == "bank_transfer" and order.status == "pending_payment":
+    shown_status = order.shown_status()  # "expired" the moment its hold runs out, no job needed
+    if order.payment_method == "bank_transfer" and shown_status == "pending_payment":
         config = current_app.config
         bank = {"name": config["BANK_NAME"], "account": config["BANK_ACCOUNT"],
                 "holder": config["BANK_ACCOUNT_NAME"], "reference": order.number, "amount": order.total,
@@ -163,7 +160,7 @@ def detail(number: str):
         except ValueError:
             current_app.logger.exception("VietQR settings are wrong (BANK_BIN / BANK_ACCOUNT)")
     response = make_response(render_template(
-        "orders/detail.html", order=order, token=token, bank=bank,
+        "orders/detail.html", order=order, token=token, bank=bank, shown_status=shown_status,
         cancellable=order.status in orders.CUSTOMER_CANCELLABLE,
     ))
     return _private(response)

@@ -1,0 +1,50 @@
+"""orders: staff review flag, and the keys that recognise one customer (per-customer limits)
+
+Revision ID: 0005_order_review
+Revises: 0004_order_languages
+Create Date: 2026-11-30 19:50:00
+
+Existing orders keep their data: the flag starts cleared and ``email_key`` is filled from each
+order's email with the same rule as ``shop.orders.models.email_key``.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0005_order_review'
+down_revision = '0004_order_languages'
+branch_labels = None
+depends_on = None
+
+
+def _email_key(email):
+    local, _, domain = (email or "").strip().lower().rpartition("@")
+    if not local:
+        return domain
+    return f"{local.split('+', 1)[0]}@{domain}"
+
+
+def upgrade():
+    with op.batch_alter_table('order', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('email_key', sa.String(length=200), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('needs_review', sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column('review_reason', sa.Text(), nullable=False, server_default=''))
+        batch_op.create_index(batch_op.f('ix_order_email_key'), ['email_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_order_phone'), ['phone'], unique=False)
+        batch_op.create_index(batch_op.f('ix_order_needs_review'), ['needs_review'], unique=False)
+
+    conn = op.get_bind()
+    order = sa.table('order', sa.column('id', sa.Integer), sa.column('email', sa.String),
+                     sa.column('email_key', sa.String))
+    for row_id, email in conn.execute(sa.select(order.c.id, order.c.email)).all():
+        conn.execute(order.update().where(order.c.id == row_id).values(email_key=_email_key(email)))
+
+
+def downgrade():
+    with op.batch_alter_table('order', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_order_needs_review'))
+        batch_op.drop_index(batch_op.f('ix_order_phone'))
+        batch_op.drop_index(batch_op.f('ix_order_email_key'))
+        batch_op.drop_column('review_reason')
+        batch_op.drop_column('needs_review')
+        batch_op.drop_column('email_key')
