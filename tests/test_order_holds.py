@@ -509,3 +509,37 @@ def test_the_cron_job_flags_open_orders_once_when_a_certificate_lapses(stocked, 
     assert runner.invoke(args=["order", "resolve", open_order.number, "--note", "called: will accept"]).exit_code == 0
     assert "Flagged" not in runner.invoke(args=["release-expired"]).output  # not flagged twice
     assert not reload(open_order).needs_review
+
+
+def test_the_migration_keeps_orders_and_gives_open_ended_holds_a_deadline(tmp_path):
+    import sqlalchemy as sa
+    from flask_migrate import downgrade, upgrade
+
+    from config import TestingConfig
+    from shop import create_app
+
+    uri = f"sqlite:///{tmp_path / 'holds.db'}"
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=uri, UPLOAD_FOLDER=str(tmp_path))
+    with app.app_context():
+        upgrade(revision="0004_order_languages")
+        with db.engine.begin() as conn:
+            for oid, status, method in ((1, "placed", "cod"), (2, "paid", "bank_transfer")):
+                conn.execute(sa.text(
+                    'INSERT INTO "order" (id, number, access_token, status, customer_name, email, phone, fulfilment, '
+                    "address_street, address_ward, address_province, payment_method, subtotal, shipping_fee, total, "
+                    "note, created_at, updated_at, lang) VALUES (:id, :n, :t, :s, 'Lan', 'Lan+x@Example.vn', "
+                    "'0912345678', 'delivery', '', '', '', :m, 1, 0, 1, '', '2026-01-01', '2026-01-01', 'vi')"),
+                    {"id": oid, "n": f"OC-{oid}", "t": f"t{oid}", "s": status, "m": method})
+        with db.engine.connect() as conn:
+            columns = {c["name"] for c in sa.inspect(conn).get_columns("order")}
+        assert "needs_review" not in columns
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                'SELECT id, email_key, needs_review, hold_expires_at IS NOT NULL FROM "order" ORDER BY id')).all()
+        assert [tuple(r) for r in rows] == [(1, "lan@example.vn", 0, 1), (2, "lan@example.vn", 0, 0)]
+        downgrade(revision="0004_order_languages")  # and back, keeping the orders
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text('SELECT count(*) FROM "order"')).scalar() == 2
+        db.session.remove()
+        db.engine.dispose()
