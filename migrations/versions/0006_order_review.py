@@ -1,7 +1,7 @@
 """orders: staff review flag, and the keys that recognise one customer (per-customer limits)
 
-Revision ID: 0005_order_review
-Revises: 0004_order_languages
+Revision ID: 0006_order_review
+Revises: 0005_search
 Create Date: 2026-11-30 19:50:00
 
 Existing orders keep their data: the flag starts cleared and ``email_key`` is filled from each
@@ -16,8 +16,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0005_order_review'
-down_revision = '0004_order_languages'
+revision = '0006_order_review'
+down_revision = '0005_search'
 branch_labels = None
 depends_on = None
 
