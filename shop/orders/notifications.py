@@ -113,7 +113,7 @@ def payment_instructions(order: Order) -> list[str]:
     confirm = []
     if order.payment_method in ("cod", "pay_at_shop") and order.status == "placed" and order.hold_expires_at:
         confirm = [_("We will call %(phone)s to confirm this order. An order we cannot confirm by %(time)s is "
-                     "cancelled and its products are released.", phone=order.phone,
+                     "cancelled and its products are released.", phone=display_phone(order.phone),
                      time=format_date(order.hold_expires_at))]
     if order.payment_method == "cod":
         return [_("Please pay %(amount)s in cash to the courier when the parcel arrives.", amount=amount), *confirm]
