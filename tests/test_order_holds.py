@@ -521,7 +521,7 @@ def test_the_migration_keeps_orders_and_gives_open_ended_holds_a_deadline(tmp_pa
     uri = f"sqlite:///{tmp_path / 'holds.db'}"
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=uri, UPLOAD_FOLDER=str(tmp_path))
     with app.app_context():
-        upgrade(revision="0006_h2_cart_order_phone")
+        upgrade(revision="0007_listing_read_model")
         with db.engine.begin() as conn:
             for oid, status, method in ((1, "placed", "cod"), (2, "paid", "bank_transfer")):
                 conn.execute(sa.text(
@@ -538,7 +538,7 @@ def test_the_migration_keeps_orders_and_gives_open_ended_holds_a_deadline(tmp_pa
             rows = conn.execute(sa.text(
                 'SELECT id, email_key, needs_review, hold_expires_at IS NOT NULL FROM "order" ORDER BY id')).all()
         assert [tuple(r) for r in rows] == [(1, "lan@example.vn", 0, 1), (2, "lan@example.vn", 0, 0)]
-        downgrade(revision="0006_h2_cart_order_phone")  # and back, keeping the orders
+        downgrade(revision="0007_listing_read_model")  # and back, keeping the orders
         with db.engine.connect() as conn:
             assert conn.execute(sa.text('SELECT count(*) FROM "order"')).scalar() == 2
         db.session.remove()

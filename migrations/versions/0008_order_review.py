@@ -1,7 +1,7 @@
 """orders: staff review flag, and the keys that recognise one customer (per-customer limits)
 
-Revision ID: 0007_order_review
-Revises: 0006_h2_cart_order_phone
+Revision ID: 0008_order_review
+Revises: 0007_listing_read_model
 Create Date: 2026-11-30 19:50:00
 
 Existing orders keep their data: the flag starts cleared and ``email_key`` is filled from each
@@ -16,8 +16,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007_order_review'
-down_revision = '0006_h2_cart_order_phone'
+revision = '0008_order_review'
+down_revision = '0007_listing_read_model'
 branch_labels = None
 depends_on = None
 
