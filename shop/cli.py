@@ -16,11 +16,15 @@ def seed_demo_command(if_empty: bool) -> None:
     from shop.catalog.models import Product
     from shop.extensions import db
     from shop.seed.demo import seed_demo
+    from shop.seed.loader import DemoDataError
 
     if if_empty and db.session.scalar(select(func.count(Product.id))):
         click.echo("The catalogue already has products: demo seed skipped.")
         return
-    summary = seed_demo()
+    try:
+        summary = seed_demo()
+    except DemoDataError as exc:  # a malformed data file: nothing was written
+        raise click.ClickException(f"demo data not loaded: {exc}") from exc
     click.echo(summary)
 
 
