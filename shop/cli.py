@@ -5,6 +5,8 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from shop.orders.enums import OrderStatus
+
 
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the catalogue already has products.")
@@ -164,7 +166,13 @@ def confirm_cod_command(number: str, note: str, force: bool, actor: str) -> None
     _run_order_action(number, lambda order: confirm_order(order, actor=actor, note=note, force=force))
 
 
-STAFF_STATUSES = ("processing", "shipped", "delivered", "ready_for_pickup", "collected", "cancelled")
+def _staff_statuses() -> tuple[str, ...]:
+    from shop.orders.services import STAFF_STATUSES
+
+    return tuple(s.value for s in STAFF_STATUSES)  # click shows member names for enums
+
+
+STAFF_STATUSES = _staff_statuses()
 
 
 @order_group.command("set-status")
@@ -184,7 +192,7 @@ def set_status_command(number: str, status: str, note: str, force: bool, actor: 
     from shop.orders.services import transition
 
     _run_order_action(number, lambda order: transition(order, status, actor=actor, note=note, force=force))
-    if status == "cancelled":
+    if status == OrderStatus.CANCELLED:
         from shop.orders.services import get_by_number
         from shop.payments.services import close_open_sessions
 

@@ -21,7 +21,8 @@ from shop.inventory.models import Reservation, StockMovement
 from shop.orders import services as orders
 from shop.orders.models import Order
 from shop.payments import services as payments
-from shop.payments.models import PAYMENT_TRANSITIONS, Payment, Refund, WebhookEvent
+from shop.payments.models import Payment, Refund, WebhookEvent
+from shop.payments.services import PAYMENT_TRANSITIONS
 from shop.timeutil import utcnow
 from stripe_stub import StripeStub, sign
 

@@ -20,14 +20,14 @@ from shop.catalog.search import MAX_QUERY_LENGTH
 from shop.catalog.filters import FALSE_VALUES, MAX_LOCALITY_REF_LENGTH, MAX_PAGE, MAX_PER_PAGE, MAX_PRICE, \
     MAX_REF_LENGTH, SORTS, TRUE_VALUES
 from shop.cart.services import PROBLEMS
+from shop.orders.enums import FulfilmentType, OrderStatus, PaymentMethod
 from shop.orders.services import ADDRESS_MAX, FIELD_MAX
-from shop.orders.models import PAYMENT_METHODS
 from shop.orders.services import TRANSITIONS
 from shop.producers.models import PRODUCER_KINDS
 
 ORDER_STATUSES = sorted(TRANSITIONS)
 CART_PROBLEMS = list(PROBLEMS)
-CERT_STATUSES = ["active", "expired", "pending", "revoked", "superseded"]
+CERT_STATUSES = ["active", "expired", "pending", "revoked", "superseded"]  # vocabulary: certificate statuses
 
 DESCRIPTION = """\
 The catalogue of OCOP-certified products and their checkout, for partner applications
@@ -270,10 +270,10 @@ def _schemas(max_quantity: int) -> dict:
             "province": {**text, "maxLength": ADDRESS_MAX["province"],
                          "description": "Province or city (tỉnh / thành phố)."},
         }, description="A delivery address in Vietnam."),
-        "DeliveryFulfilment": _object({"type": {"type": "string", "const": "delivery"},
+        "DeliveryFulfilment": _object({"type": {"type": "string", "const": FulfilmentType.DELIVERY},
                                        "address": _ref("Address")},
                                       description="Delivered by courier; shipping is free above a threshold."),
-        "PickupFulfilment": _object({"type": {"type": "string", "const": "pickup"},
+        "PickupFulfilment": _object({"type": {"type": "string", "const": FulfilmentType.PICKUP},
                                      "shop_id": {**ID, "maximum": 2**31 - 1,
                                                  "description": "A shop from `GET /shops` that offers pick-up "
                                                                 "and holds every item."}},
@@ -283,17 +283,17 @@ def _schemas(max_quantity: int) -> dict:
             "customer": _ref("Customer"),
             "fulfilment": {"oneOf": [_ref("DeliveryFulfilment"), _ref("PickupFulfilment")],
                            "discriminator": {"propertyName": "type", "mapping": {
-                               "delivery": "#/components/schemas/DeliveryFulfilment",
-                               "pickup": "#/components/schemas/PickupFulfilment"}}},
-            "payment_method": {"type": "string", "enum": list(PAYMENT_METHODS),
+                               FulfilmentType.DELIVERY: "#/components/schemas/DeliveryFulfilment",
+                               FulfilmentType.PICKUP: "#/components/schemas/PickupFulfilment"}}},
+            "payment_method": {"type": "string", "enum": list(PaymentMethod),
                                "description": "Delivery: `cod`, `bank_transfer`, `card`. Pick-up: `pay_at_shop`, "
                                               "`bank_transfer`, `card`. `card` only where the shop takes cards."},
         }),
-        "CashPayment": _object({"method": {"type": "string", "enum": ["cod", "pay_at_shop"]},
+        "CashPayment": _object({"method": {"type": "string", "enum": [PaymentMethod.COD, PaymentMethod.PAY_AT_SHOP]},
                                 "amount_vnd": VND},
                                description="Cash to the courier (`cod`) or at the shop (`pay_at_shop`)."),
         "BankTransferPayment": _object({
-            "method": {"type": "string", "const": "bank_transfer"},
+            "method": {"type": "string", "const": PaymentMethod.BANK_TRANSFER},
             "amount_vnd": VND,
             "bank_bin": {"type": "string", "description": "The bank's 6-digit NAPAS BIN."},
             "bank_name": STR,
@@ -305,7 +305,7 @@ def _schemas(max_quantity: int) -> dict:
             "expires_at": _nullable({**DATETIME, "description": "Unpaid orders are cancelled after this."}),
         }, description="Pay by bank transfer, e.g. by scanning the VietQR code in a banking app."),
         "CardPayment": _object({
-            "method": {"type": "string", "const": "card"},
+            "method": {"type": "string", "const": PaymentMethod.CARD},
             "amount_vnd": VND,
             "checkout_url": _nullable({"type": "string", "description": "Send the customer here to pay "
                                                                         "(only in the reply to POST /orders)."}),
@@ -342,7 +342,7 @@ def _schemas(max_quantity: int) -> dict:
         "Order": _object({
             "number": STR,
             "order_url": ORDER_URL,
-            "status": {"type": "string", "enum": [*ORDER_STATUSES, "expired"],
+            "status": {"type": "string", "enum": [*ORDER_STATUSES, OrderStatus.EXPIRED],
                        "description": "`expired`: the time to pay, to be confirmed or to be collected ran "
                                       "out and the stock was released; the order will be cancelled."},
             "created_at": DATETIME,
@@ -351,12 +351,12 @@ def _schemas(max_quantity: int) -> dict:
                                         "else `vi`); the customer's emails are written in it."},
             "customer": _object({"name": STR, "phone": STR, "email": STR}),
             "fulfilment": {"oneOf": [
-                _object({"type": {"type": "string", "const": "delivery"},
+                _object({"type": {"type": "string", "const": FulfilmentType.DELIVERY},
                          "address": _object({"street": STR, "ward": STR, "province": STR})}),
-                _object({"type": {"type": "string", "const": "pickup"}, "shop_id": _nullable(ID),
+                _object({"type": {"type": "string", "const": FulfilmentType.PICKUP}, "shop_id": _nullable(ID),
                          "shop_name": _nullable(STR)}),
             ]},
-            "payment_method": {"type": "string", "enum": list(PAYMENT_METHODS)},
+            "payment_method": {"type": "string", "enum": list(PaymentMethod)},
             "payment": _ref("Payment"),
             "lines": {"type": "array", "items": _ref("OrderLine")},
             "subtotal_vnd": VND,
@@ -475,15 +475,15 @@ PRODUCT_EXAMPLE = {
 COD_ORDER_EXAMPLE = {
     "cart_token": "5Jc1yG3kq0yWw3E6n7H3rVb2nQ9x4TtD",
     "customer": {"name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "lan@example.vn"},
-    "fulfilment": {"type": "delivery", "address": {"street": "12 Trường Chinh", "ward": "Phường Đức Xuân",
+    "fulfilment": {"type": FulfilmentType.DELIVERY, "address": {"street": "12 Trường Chinh", "ward": "Phường Đức Xuân",
                                                    "province": "Thái Nguyên"}},
-    "payment_method": "cod",
+    "payment_method": PaymentMethod.COD,
 }
 PICKUP_ORDER_EXAMPLE = {
     "cart_token": "5Jc1yG3kq0yWw3E6n7H3rVb2nQ9x4TtD",
     "customer": {"name": "John Smith", "phone": "+84 912 345 678", "email": "john@example.com"},
-    "fulfilment": {"type": "pickup", "shop_id": 1},
-    "payment_method": "bank_transfer",
+    "fulfilment": {"type": FulfilmentType.PICKUP, "shop_id": 1},
+    "payment_method": PaymentMethod.BANK_TRANSFER,
 }
 
 
@@ -602,9 +602,9 @@ def _paths() -> dict:
                 }}}},
             "responses": {
                 "201": _json("OrderCreated", "The order is placed.", {
-                    "number": "OC-2026-000123", "token": "q8W4o1f9YtZk3VxN2Lr7m5Ps0aBcDeFg", "status": "placed",
+                    "number": "OC-2026-000123", "token": "q8W4o1f9YtZk3VxN2Lr7m5Ps0aBcDeFg", "status": OrderStatus.PLACED,
                     "subtotal_vnd": 130000, "shipping_fee_vnd": 30000, "total_vnd": 160000,
-                    "payment": {"method": "cod", "amount_vnd": 160000}},
+                    "payment": {"method": PaymentMethod.COD, "amount_vnd": 160000}},
                     headers={"Location": {"description": "The order's URL (with its token).",
                                           "schema": {"type": "string"}}},
                     links={"GetOrder": {"operationId": "getOrder", "parameters": {

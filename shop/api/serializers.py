@@ -15,6 +15,7 @@ from shop import vietqr
 from shop.cart.services import CartView
 from shop.catalog.models import Certificate, Product
 from shop.catalog.services import CatalogItem, CatalogPage, ProductDetail
+from shop.orders.enums import FulfilmentType, OrderStatus, PaymentMethod
 from shop.orders.models import Order
 from shop.producers.models import Producer
 from shop.producers.services import ProducerProfile, ProducerSummary
@@ -186,10 +187,10 @@ def payment(order: Order, checkout_url: str | None = None) -> dict:
     """How the customer pays: the bank details and VietQR payload, a card checkout link, or cash."""
     method = order.payment_method
     data: dict[str, Any] = {"method": method, "amount_vnd": order.total}
-    if method == "bank_transfer":
+    if method == PaymentMethod.BANK_TRANSFER:
         config = current_app.config
         payload = None
-        if order.shown_status() == "pending_payment":  # no code to scan once the time to pay is over
+        if order.shown_status() == OrderStatus.PENDING_PAYMENT:  # no code to scan once the time to pay is over
             try:
                 payload = vietqr.payload(config["BANK_BIN"], config["BANK_ACCOUNT"], order.total, order.number)
             except ValueError:
@@ -203,17 +204,17 @@ def payment(order: Order, checkout_url: str | None = None) -> dict:
             "vietqr_payload": payload,
             "expires_at": iso(order.hold_expires_at),
         })
-    elif method == "card":
+    elif method == PaymentMethod.CARD:
         data.update({"checkout_url": checkout_url, "expires_at": iso(order.hold_expires_at)})
     return data
 
 
 def _fulfilment(order: Order) -> dict:
-    if order.fulfilment == "pickup":
+    if order.fulfilment == FulfilmentType.PICKUP:
         pickup = order.pickup_shop  # one small query
-        return {"type": "pickup", "shop_id": order.pickup_shop_id,
+        return {"type": FulfilmentType.PICKUP, "shop_id": order.pickup_shop_id,
                 "shop_name": pickup.name if pickup is not None else None}
-    return {"type": "delivery", "address": {"street": order.address_street, "ward": order.address_ward,
+    return {"type": FulfilmentType.DELIVERY, "address": {"street": order.address_street, "ward": order.address_ward,
                                             "province": order.address_province}}
 
 
@@ -234,7 +235,7 @@ def order(order: Order, page_url: str | None = None) -> dict:
     return {
         "number": order.number,
         "order_url": page_url,
-        "status": order.shown_status(),  # "expired" as soon as its hold ran out
+        "status": order.shown_status(),  # expired as soon as its hold ran out
         "created_at": iso(order.created_at),
         "language": order.lang,
         "customer": {"name": order.customer_name, "phone": order.phone, "email": order.email},

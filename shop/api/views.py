@@ -24,6 +24,7 @@ from shop.catalog.services import browse, product_detail, read_filters
 from shop.errors import InvalidInput, NotFound
 from shop.extensions import create_cart_limit, db, limiter, place_order_limit
 from shop.orders import services as orders
+from shop.orders.enums import FulfilmentType, PaymentMethod
 from shop.orders.models import Order
 from shop.producers.models import Producer
 from shop.producers.services import list_producers, producer_profile
@@ -276,14 +277,14 @@ def accept_cart_prices(token: str):
 def _fulfilment(body: dict) -> orders.Fulfilment:
     data = inputs.object_field(body, "fulfilment", "fulfilment")
     kind = inputs.string_field(data, "type", "fulfilment.type", 20)
-    if kind == "delivery":
+    if kind == FulfilmentType.DELIVERY:
         address = inputs.object_field(data, "address", "fulfilment.address")
         # Only a sanity bound here: the service measures each line after normalisation against its column.
         parts = {key: inputs.string_field(address, key, f"fulfilment.address.{key}", orders.RAW_TEXT_MAX)
                  for key in orders.ADDRESS_MAX}
-        return orders.Fulfilment(type="delivery", **parts)
-    if kind == "pickup":
-        return orders.Fulfilment(type="pickup", pickup_shop_id=inputs.int_field(data, "shop_id", "fulfilment.shop_id"))
+        return orders.Fulfilment(type=FulfilmentType.DELIVERY, **parts)
+    if kind == FulfilmentType.PICKUP:
+        return orders.Fulfilment(type=FulfilmentType.PICKUP, pickup_shop_id=inputs.int_field(data, "shop_id", "fulfilment.shop_id"))
     raise InvalidInput(_("fulfilment.type must be delivery or pickup."), field="fulfilment.type")
 
 
@@ -363,7 +364,7 @@ def place_order():
     )
     fulfilment = _fulfilment(body)
     method = inputs.string_field(body, "payment_method", "payment_method", 20)
-    if method == "card" and orders.card_enabled() and card_payments() is None:
+    if method == PaymentMethod.CARD and orders.card_enabled() and card_payments() is None:
         raise InvalidInput(_("Card payments are not available through the API yet."), field="payment_method")
     _find_cart(cart_token)
     try:
@@ -384,7 +385,7 @@ def place_order():
     number, token = order.number, order.access_token
     db.session.commit()
 
-    checkout_url = _start_card_payment(order, number, token) if method == "card" else None
+    checkout_url = _start_card_payment(order, number, token) if method == PaymentMethod.CARD else None
     _send_confirmation(order, number)
     return _private(jsonify(out.order_created(order, checkout_url, order_page(number, token))), 201,
                     url_for(".get_order", number=number, token=token))

@@ -20,6 +20,7 @@ from shop.cart.models import Cart, CartItem
 from shop.errors import DomainError
 from shop.extensions import create_cart_limit, db
 from shop.i18n import localized
+from shop.orders.enums import FulfilmentType
 from shop.orders.services import shipping_fee
 
 CART_COOKIE_MAX_AGE = 60 * 24 * 3600  # 60 days
@@ -116,7 +117,7 @@ def index():
     return render_template(
         "cart/index.html",
         cart_view=cart_view,
-        shipping=shipping_fee("delivery", subtotal),
+        shipping=shipping_fee(FulfilmentType.DELIVERY, subtotal),
         free_shipping_threshold=threshold,
         missing_for_free_shipping=max(0, threshold - subtotal),
         price_changed=any(carts.PRICE_CHANGED in line.problems for line in cart_view.lines),

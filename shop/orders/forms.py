@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectField, StringField, TelField
 
 from shop.inputs import column_length
+from shop.orders.enums import FulfilmentType
 from shop.orders.models import Order
 from shop.phone import TYPED_MAX as _PHONE
 
@@ -36,8 +37,8 @@ class CheckoutForm(FlaskForm):
     phone = TelField(_l("Phone"), render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": _PHONE})
     email = EmailField(_l("Email"), render_kw={"autocomplete": "email", "maxlength": _EMAIL})
 
-    fulfilment = RadioField(_l("How do you want to receive your order?"), default="delivery",
-                            choices=[choice("delivery", _l("Home delivery")), choice("pickup", _l("Pick up at a shop"))],
+    fulfilment = RadioField(_l("How do you want to receive your order?"), default=FulfilmentType.DELIVERY,
+                            choices=[choice(f, f.lazy_label) for f in FulfilmentType],
                             validate_choice=False)
     street = StringField(_l("House number and street"),
                          render_kw={"autocomplete": "address-line1", "maxlength": _STREET})

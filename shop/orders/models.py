@@ -6,18 +6,15 @@ from typing import Optional
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from shop.enums import EnumText, check_in
 from shop.extensions import db
+from shop.orders.enums import FulfilmentType, OrderStatus, PaymentMethod
 from shop.timeutil import UTCDateTime, utcnow
 
-FULFILMENTS = ("delivery", "pickup")
-PAYMENT_METHODS = ("cod", "bank_transfer", "pay_at_shop", "card")
 # Statuses in which an order waits (for money, for staff to confirm it, for the customer to come)
 # while its stock is held until ``hold_expires_at``. Past that instant the order is shown as
 # EXPIRED at once, and ``flask release-expired`` later cancels it (shop/orders/services.py).
-WAITING_STATUSES = ("pending_payment", "placed", "ready_for_pickup")
-EXPIRED = "expired"  # a shown status only: never stored
-# Methods paid at hand-over: their stock is held (not sold) until the goods leave the shop.
-PAID_AT_HAND_OVER = ("cod", "pay_at_shop")
+WAITING_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.PLACED, OrderStatus.READY_FOR_PICKUP)
 
 
 def email_key(email: str | None) -> str:
@@ -39,22 +36,25 @@ class Order(db.Model):
     __table_args__ = (
         CheckConstraint("total = subtotal + shipping_fee", name="total_adds_up"),
         CheckConstraint("subtotal >= 0 AND shipping_fee >= 0", name="amounts_not_negative"),
+        check_in("status", OrderStatus.stored(), name="status_known"),
+        check_in("fulfilment", FulfilmentType, name="fulfilment_known"),
+        check_in("payment_method", PaymentMethod, name="payment_method_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[Optional[str]] = mapped_column(String(20), unique=True)
     access_token: Mapped[str] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[OrderStatus] = mapped_column(EnumText(OrderStatus), index=True)
     customer_name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str] = mapped_column(String(200))
     email_key: Mapped[str] = mapped_column(String(200), default="", server_default="", index=True)
     phone: Mapped[str] = mapped_column(String(20), index=True)
-    fulfilment: Mapped[str] = mapped_column(String(20))
+    fulfilment: Mapped[FulfilmentType] = mapped_column(EnumText(FulfilmentType))
     pickup_shop_id: Mapped[Optional[int]] = mapped_column(ForeignKey("shop.id"))
     address_street: Mapped[str] = mapped_column(String(200), default="")
     address_ward: Mapped[str] = mapped_column(String(120), default="")
     address_province: Mapped[str] = mapped_column(String(120), default="")
-    payment_method: Mapped[str] = mapped_column(String(20))
+    payment_method: Mapped[PaymentMethod] = mapped_column(EnumText(PaymentMethod))
     subtotal: Mapped[int] = mapped_column(Integer)
     shipping_fee: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer)
@@ -80,6 +80,12 @@ class Order(db.Model):
         back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id"
     )
 
+    @validates("status", "fulfilment", "payment_method")
+    def _coded(self, key, value):
+        """Coded values become their enum member on assignment (``ValueError`` for an unknown code),
+        so code reading a new, unsaved order sees the same types as one loaded from the database."""
+        return {"status": OrderStatus, "fulfilment": FulfilmentType, "payment_method": PaymentMethod}[key](value)
+
     @validates("email")
     def _keep_email_key(self, _key, value):
         self.email_key = email_key(value)
@@ -91,14 +97,14 @@ class Order(db.Model):
         Its units already count as available to others (``inventory.active_hold_clause``); the
         order is shown as expired from that instant, whether or not ``release-expired`` has run.
         """
-        if self.status == "ready_for_pickup" and self.payment_method not in PAID_AT_HAND_OVER:
+        if self.status == OrderStatus.READY_FOR_PICKUP and not self.payment_method.paid_at_hand_over:
             return False  # paid already: the customer's goods wait for them, sold
         return (self.status in WAITING_STATUSES and self.hold_expires_at is not None
                 and self.hold_expires_at <= (now or utcnow()))
 
-    def shown_status(self, now: datetime | None = None) -> str:
-        """The status to show customers, staff and API clients: ``expired`` or the stored one."""
-        return EXPIRED if self.hold_expired(now) else self.status
+    def shown_status(self, now: datetime | None = None) -> OrderStatus:
+        """The status to show customers, staff and API clients: ``EXPIRED`` or the stored one."""
+        return OrderStatus.EXPIRED if self.hold_expired(now) else self.status
 
     @property
     def address(self) -> str:

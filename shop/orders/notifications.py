@@ -13,54 +13,27 @@ from flask_babel import gettext as _
 from shop.i18n import language, localized
 from shop.mail import send_mail
 from shop.money import format_vnd
+from shop.orders.enums import FulfilmentType, OrderStatus, PaymentMethod
 from shop.orders.models import Order
 from shop.phone import display_phone
 from shop.places.services import address_label
 from shop.template_helpers import format_date
 
-# ---- labels for stored codes (also template globals, see shop/orders/views.py) ---------------
-
-
-def status_label(status: str | None) -> str:
-    return {
-        "pending_payment": _("Awaiting payment"),
-        "placed": _("Placed"),
-        "paid": _("Paid"),
-        "processing": _("Being prepared"),
-        "shipped": _("Shipped"),
-        "delivered": _("Delivered"),
-        "ready_for_pickup": _("Ready for pick-up"),
-        "collected": _("Collected"),
-        "cancelled": _("Cancelled"),
-        "refunded": _("Refunded"),
-        "expired": _("Expired"),
-    }.get(status or "", status or "")
+# ---- what the customer reads about an order (also template globals, see shop/orders/views.py) --
+# Labels of coded values live with their enums (shop/orders/enums.py): ``OrderStatus.label_of(…)``.
 
 
 def expired_message(order: Order) -> str:
     """Why an order shows as expired (``Order.shown_status``), for the customer."""
     time = format_date(order.hold_expires_at) if order.hold_expires_at else ""
-    if order.status == "placed":
+    if order.status == OrderStatus.PLACED:
         return _("We could not confirm this order with you by %(time)s, so it has expired and its products "
                  "are back on sale. You are welcome to order again.", time=time)
-    if order.status == "ready_for_pickup":
+    if order.status == OrderStatus.READY_FOR_PICKUP:
         return _("This order was not collected by %(time)s, so it has expired and its products are back on "
                  "sale.", time=time)
     return _("The time to pay for this order ran out at %(time)s, so it has expired and its products are "
              "back on sale. You are welcome to order again.", time=time)
-
-
-def payment_method_label(method: str | None) -> str:
-    return {
-        "cod": _("Cash on delivery"),
-        "bank_transfer": _("Bank transfer (VietQR)"),
-        "pay_at_shop": _("Pay at the shop"),
-        "card": _("Bank card"),
-    }.get(method or "", method or "")
-
-
-def fulfilment_label(fulfilment: str | None) -> str:
-    return {"delivery": _("Home delivery"), "pickup": _("Pick up at a shop")}.get(fulfilment or "", fulfilment or "")
 
 
 def event_note_label(note: str | None) -> str:
@@ -111,16 +84,16 @@ def payment_instructions(order: Order) -> list[str]:
     amount = format_vnd(order.total)
     config = current_app.config
     confirm = []
-    if order.payment_method in ("cod", "pay_at_shop") and order.status == "placed" and order.hold_expires_at:
+    if order.payment_method.paid_at_hand_over and order.status == OrderStatus.PLACED and order.hold_expires_at:
         confirm = [_("We will call %(phone)s to confirm this order. An order we cannot confirm by %(time)s is "
                      "cancelled and its products are released.", phone=display_phone(order.phone),
                      time=format_date(order.hold_expires_at))]
-    if order.payment_method == "cod":
+    if order.payment_method == PaymentMethod.COD:
         return [_("Please pay %(amount)s in cash to the courier when the parcel arrives.", amount=amount), *confirm]
-    if order.payment_method == "pay_at_shop":
+    if order.payment_method == PaymentMethod.PAY_AT_SHOP:
         return [_("Please pay %(amount)s at the shop when you collect your order. "
                   "We will let you know when it is ready.", amount=amount), *confirm]
-    if order.payment_method == "bank_transfer":
+    if order.payment_method == PaymentMethod.BANK_TRANSFER:
         lines = [
             _("Please transfer %(amount)s to:", amount=amount),
             "  " + _("Bank: %(bank)s", bank=config["BANK_NAME"]),
@@ -133,7 +106,7 @@ def payment_instructions(order: Order) -> list[str]:
                            time=format_date(order.hold_expires_at)))
         lines.append(_("Your order page shows a VietQR code that your banking app can scan."))
         return lines
-    if order.payment_method == "card":
+    if order.payment_method == PaymentMethod.CARD:
         return [_("Please complete the card payment on your order page.")]
     return []
 
@@ -158,7 +131,7 @@ def _confirmation_text(order: Order) -> tuple[str, str]:
         "",
         _("Order number: %(number)s", number=order.number),
         _("Placed on: %(date)s", date=format_date(order.created_at)),
-        _("Status: %(status)s", status=status_label(order.status)),
+        _("Status: %(status)s", status=OrderStatus.label_of(order.status)),
         "",
         _("Items:"),
     ]
@@ -174,7 +147,7 @@ def _confirmation_text(order: Order) -> tuple[str, str]:
         _("Total: %(amount)s", amount=format_vnd(order.total)),
         "",
     ]
-    if order.fulfilment == "pickup" and order.pickup_shop is not None:
+    if order.fulfilment == FulfilmentType.PICKUP and order.pickup_shop is not None:
         shop = order.pickup_shop
         out.append(_("Pick up at: %(shop)s, %(address)s", shop=shop.name,
                      address=address_label(shop.address, shop.locality)))
@@ -186,7 +159,7 @@ def _confirmation_text(order: Order) -> tuple[str, str]:
     else:
         out.append(_("Delivery to: %(address)s", address=order.address))
     out.append(_("We will call you at %(phone)s if needed.", phone=display_phone(order.phone)))
-    out += ["", _("Payment: %(method)s", method=payment_method_label(order.payment_method))]
+    out += ["", _("Payment: %(method)s", method=order.payment_method.label)]
     out += payment_instructions(order)
     out += [
         "",

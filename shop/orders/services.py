@@ -23,8 +23,8 @@ from shop.extensions import db
 from shop.i18n import current_lang, localized
 from shop.inventory import services as inventory
 from shop.inventory.models import Reservation
-from shop.orders.models import PAID_AT_HAND_OVER, Order, OrderEvent, OrderLine
-from shop.orders.notifications import status_label
+from shop.orders.enums import FulfilmentType, OrderStatus, PaymentMethod
+from shop.orders.models import Order, OrderEvent, OrderLine
 from shop.inputs import column_length, column_text, whole_number
 from shop.phone import normalize_phone
 from shop.places.services import with_lineage
@@ -33,39 +33,46 @@ from shop.timeutil import VN_TZ, utcnow
 
 # The order life cycle (DESIGN.md). Anything not listed is refused with InvalidTransition.
 TRANSITIONS: dict[str, set[str]] = {
-    "pending_payment": {"paid", "cancelled"},
-    "placed": {"processing", "cancelled"},
-    "paid": {"processing", "cancelled", "refunded"},
-    "processing": {"shipped", "ready_for_pickup", "cancelled", "refunded"},
+    OrderStatus.PENDING_PAYMENT: {OrderStatus.PAID, OrderStatus.CANCELLED},
+    OrderStatus.PLACED: {OrderStatus.PROCESSING, OrderStatus.CANCELLED},
+    OrderStatus.PAID: {OrderStatus.PROCESSING, OrderStatus.CANCELLED, OrderStatus.REFUNDED},
+    OrderStatus.PROCESSING: {OrderStatus.SHIPPED, OrderStatus.READY_FOR_PICKUP, OrderStatus.CANCELLED,
+                             OrderStatus.REFUNDED},
     # shipped → cancelled: a cash-on-delivery parcel refused at the door (goods come back with
     # shop.orders.returns.return_goods when the courier brings them).
-    "shipped": {"delivered", "cancelled"},
-    "ready_for_pickup": {"collected", "cancelled", "refunded"},
-    "delivered": {"refunded"},
-    "collected": {"refunded"},
-    "cancelled": set(),
-    "refunded": set(),
+    OrderStatus.SHIPPED: {OrderStatus.DELIVERED, OrderStatus.CANCELLED},
+    OrderStatus.READY_FOR_PICKUP: {OrderStatus.COLLECTED, OrderStatus.CANCELLED, OrderStatus.REFUNDED},
+    OrderStatus.DELIVERED: {OrderStatus.REFUNDED},
+    OrderStatus.COLLECTED: {OrderStatus.REFUNDED},
+    OrderStatus.CANCELLED: set(),
+    OrderStatus.REFUNDED: set(),
 }
 # Entering these states turns held stock into a sale: payment, or the hand-over for COD/at-shop.
-COMMITS_STOCK = {"paid", "shipped", "collected"}
-# Statuses in which the goods are still in the shop: leaving them for "cancelled" or "refunded"
+COMMITS_STOCK = {OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.COLLECTED}
+# Statuses in which the goods are still in the shop: leaving them for cancelled or refunded
 # puts held or sold units back (ledger ``release``). Later, goods come back only as returns.
-NOT_HANDED_OVER = {"pending_payment", "placed", "paid", "processing", "ready_for_pickup"}
+NOT_HANDED_OVER = {OrderStatus.PENDING_PAYMENT, OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.PROCESSING,
+                   OrderStatus.READY_FOR_PICKUP}
 # Paid before hand-over: once such an order is past pending_payment the shop has the money, so it
 # is refunded (shop.payments.services.refund), never cancelled.
-PREPAID_METHODS = {"card", "bank_transfer"}
-CUSTOMER_CANCELLABLE = {"pending_payment", "placed"}
+PREPAID_METHODS = frozenset(m for m in PaymentMethod if m.prepaid)
+CUSTOMER_CANCELLABLE = {OrderStatus.PENDING_PAYMENT, OrderStatus.PLACED}
 # Steps that move goods towards the customer: refused while a product of the order has no valid
 # OCOP certificate, unless staff force them with a note (``transition(force=True)``).
-GOODS_STEPS = {"processing", "shipped", "ready_for_pickup", "collected"}
+GOODS_STEPS = {OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.READY_FOR_PICKUP, OrderStatus.COLLECTED}
 # Orders still open (something will happen to them); shipped ones only wait for the courier.
-OPEN_STATUSES = ("pending_payment", "placed", "paid", "processing", "ready_for_pickup")
-DELIVERY_ONLY = {"shipped", "delivered"}
-PICKUP_ONLY = {"ready_for_pickup", "collected"}
+OPEN_STATUSES = (OrderStatus.PENDING_PAYMENT, OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.PROCESSING,
+                 OrderStatus.READY_FOR_PICKUP)
+# What staff may move an order to by hand (``flask order set-status``); money moves only through
+# payments (``paid`` by a confirmed transfer or Stripe, ``refunded`` by ``flask refund``).
+STAFF_STATUSES = (OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.READY_FOR_PICKUP,
+                  OrderStatus.COLLECTED, OrderStatus.CANCELLED)
+DELIVERY_ONLY = {OrderStatus.SHIPPED, OrderStatus.DELIVERED}
+PICKUP_ONLY = {OrderStatus.READY_FOR_PICKUP, OrderStatus.COLLECTED}
 
 PAYMENT_METHODS_BY_FULFILMENT = {
-    "delivery": ("cod", "bank_transfer", "card"),
-    "pickup": ("pay_at_shop", "bank_transfer", "card"),
+    FulfilmentType.DELIVERY: (PaymentMethod.COD, PaymentMethod.BANK_TRANSFER, PaymentMethod.CARD),
+    FulfilmentType.PICKUP: (PaymentMethod.PAY_AT_SHOP, PaymentMethod.BANK_TRANSFER, PaymentMethod.CARD),
 }
 
 
@@ -76,7 +83,7 @@ def card_enabled() -> bool:
 def payment_methods(fulfilment: str) -> tuple[str, ...]:
     """The payment methods offered for a fulfilment type (card only when Stripe is configured)."""
     methods = PAYMENT_METHODS_BY_FULFILMENT.get(fulfilment, ())
-    return tuple(m for m in methods if m != "card" or card_enabled())
+    return tuple(m for m in methods if m != PaymentMethod.CARD or card_enabled())
 
 
 # The delivery address lines, in the order the forms show them, and the Order column of each.
@@ -116,7 +123,7 @@ class Customer:
 
 @dataclass
 class Fulfilment:
-    type: str  # "delivery" or "pickup"
+    type: str  # a FulfilmentType value
     pickup_shop_id: int | str | None = None
     street: str = ""
     ward: str = ""
@@ -127,21 +134,21 @@ class Fulfilment:
 
         Raises ``InvalidInput`` with ``field`` = "pickup_shop_id", "fulfilment" or an address field.
         """
-        if self.type == "pickup":
+        if self.type == FulfilmentType.PICKUP:
             shop_id = whole_number(self.pickup_shop_id, 1)
             if shop_id is None:
                 raise InvalidInput(_("Choose the shop where you will collect the order."), field="pickup_shop_id")
-            return Fulfilment(type="pickup", pickup_shop_id=shop_id)
-        if self.type != "delivery":
+            return Fulfilment(type=FulfilmentType.PICKUP, pickup_shop_id=shop_id)
+        if self.type != FulfilmentType.DELIVERY:
             raise InvalidInput(_("Choose delivery or pick-up."), field="fulfilment")
         parts = {key: column_text(getattr(self, key), column, key, min_length=2,
                                   message=_("Please fill in the delivery address."))
                  for key, column in _ADDRESS_COLUMNS.items()}
-        return Fulfilment(type="delivery", **parts)
+        return Fulfilment(type=FulfilmentType.DELIVERY, **parts)
 
 
 def shipping_fee(fulfilment_type: str, subtotal: int) -> int:
-    if fulfilment_type != "delivery":
+    if fulfilment_type != FulfilmentType.DELIVERY:
         return 0
     config = current_app.config
     return 0 if subtotal >= config["FREE_SHIPPING_THRESHOLD"] else config["SHIPPING_FEE"]
@@ -149,7 +156,7 @@ def shipping_fee(fulfilment_type: str, subtotal: int) -> int:
 
 def candidate_shops(fulfilment: Fulfilment) -> list[Shop]:
     """Shops that may supply an order: the chosen pick-up shop, or every shop that ships online."""
-    if fulfilment.type == "pickup":
+    if fulfilment.type == FulfilmentType.PICKUP:
         shop = db.session.get(Shop, fulfilment.pickup_shop_id)
         if shop is None or not shop.active or not shop.offers_pickup:
             raise InvalidInput(_("That shop does not offer pick-up."), field="pickup_shop_id")
@@ -211,10 +218,10 @@ def _hold_expiry(method: str, now: datetime) -> datetime:
     have to confirm the order with the customer (``confirm_order``), after which it expires.
     """
     config = current_app.config
-    minutes = {"card": config["CARD_HOLD_MINUTES"],
-               "bank_transfer": config["BANK_TRANSFER_HOLD_MINUTES"],
-               "cod": config["COD_CONFIRM_HOURS"] * 60,
-               "pay_at_shop": config["PICKUP_CONFIRM_HOURS"] * 60}[method]
+    minutes = {PaymentMethod.CARD: config["CARD_HOLD_MINUTES"],
+               PaymentMethod.BANK_TRANSFER: config["BANK_TRANSFER_HOLD_MINUTES"],
+               PaymentMethod.COD: config["COD_CONFIRM_HOURS"] * 60,
+               PaymentMethod.PAY_AT_SHOP: config["PICKUP_CONFIRM_HOURS"] * 60}[method]
     return now + timedelta(minutes=minutes)
 
 
@@ -290,7 +297,8 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
     now = utcnow()
     subtotal = cart_view.subtotal
     fee = shipping_fee(fulfilment.type, subtotal)
-    status = "placed" if payment_method in ("cod", "pay_at_shop") else "pending_payment"
+    method = PaymentMethod(payment_method)
+    status = OrderStatus.PLACED if method.paid_at_hand_over else OrderStatus.PENDING_PAYMENT
     order = Order(
         access_token=secrets.token_urlsafe(24), status=status,
         customer_name=customer.name, email=customer.email, phone=customer.phone,
@@ -312,7 +320,7 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
 
     needs = {line.product_id: line.quantity for line in order.lines}
     names = {line.product_id: localized(line, "product_name") for line in order.lines}
-    plan = plan_sources(needs, shops, names, allow_split=fulfilment.type == "delivery")
+    plan = plan_sources(needs, shops, names, allow_split=fulfilment.type == FulfilmentType.DELIVERY)
     line_ids = {line.product_id: line.id for line in order.lines}
     try:
         inventory.hold_many([(line_ids[p], s, p, q) for p, s, q in plan], order.hold_expires_at)
@@ -418,7 +426,7 @@ def certificate_lapses(order: Order, on=None) -> list[str]:
             continue
         state = cert.public_status(on)
         when = {"revoked": f" on {cert.revoked_on.isoformat()}" if cert.revoked_on else "",
-                "expired": f" on {cert.expires_on.isoformat()}"}.get(state, "")
+                "expired": f" on {cert.expires_on.isoformat()}"}.get(state, "")  # vocabulary: certificate
         lapses.append(f"the OCOP certificate of {line.product_name} ({cert.decision_number}) is {state}{when}")
     return lapses
 
@@ -493,32 +501,33 @@ def transition(order: Order, to_status: str, *, actor: str = "system", note: str
     The order is re-read under a row lock first, so a customer's cancel, a staff action and a
     payment webhook for the same order run one after the other, each on fresh state.
 
-    Stock: "paid", "shipped", "collected" sell the held units; "processing" holds them with no
+    Stock: paid, shipped, collected sell the held units; processing holds them with no
     deadline until hand-over (a cash-on-delivery or pay-at-shop order is confirmed); pay-at-shop
-    "ready_for_pickup" holds them for ``PICKUP_COLLECT_DAYS``; "cancelled" releases them. A hold
+    ready for pick-up holds them for ``PICKUP_COLLECT_DAYS``; cancelled releases them. A hold
     that had expired is checked again under lock (``OutOfStock`` when the units are gone, unless
     ``short_ok``: then the order is paid but flagged for staff, its missing units still to sell).
 
     Certificates: a step in ``GOODS_STEPS`` is refused (``NotAllowed``) while a product of the
     order has no valid OCOP certificate, unless ``force`` and a ``note`` (``InvalidInput``
-    without one); becoming "paid" with such a product flags the order for staff instead.
+    without one); becoming paid with such a product flags the order for staff instead.
     """
     order = lock_order(order)
     if to_status not in TRANSITIONS.get(order.status, set()):
         raise InvalidTransition(
             _("An order that is %(status)s cannot become %(to)s.",
-              status=status_label(order.status), to=status_label(to_status)))
-    if to_status == "cancelled" and order.payment_method in PREPAID_METHODS and order.status != "pending_payment":
+              status=OrderStatus.label_of(order.status), to=OrderStatus.label_of(to_status)))
+    if (to_status == OrderStatus.CANCELLED and order.payment_method in PREPAID_METHODS
+            and order.status != OrderStatus.PENDING_PAYMENT):
         # Cancelling would put the goods back but keep the customer's money.
         raise NotAllowed(_("Order %(number)s is paid: refund it instead of cancelling (flask refund %(number)s); "
                            "a full refund before hand-over also puts its stock back.", number=order.number))
-    if to_status in DELIVERY_ONLY and order.fulfilment != "delivery":
+    if to_status in DELIVERY_ONLY and order.fulfilment != FulfilmentType.DELIVERY:
         raise InvalidTransition(_("Only delivery orders can be shipped."))
-    if to_status in PICKUP_ONLY and order.fulfilment != "pickup":
+    if to_status in PICKUP_ONLY and order.fulfilment != FulfilmentType.PICKUP:
         raise InvalidTransition(_("Only pick-up orders can be collected at a shop."))
     now = utcnow()
-    late = order.hold_expired(now) and to_status != "cancelled"
-    lapses = certificate_lapses(order) if to_status in GOODS_STEPS or to_status == "paid" else []
+    late = order.hold_expired(now) and to_status != OrderStatus.CANCELLED
+    lapses = certificate_lapses(order) if to_status in GOODS_STEPS or to_status == OrderStatus.PAID else []
     if to_status in GOODS_STEPS:
         forced = {e.note for e in order.events if e.note.startswith(FORCED_NOTE)}
         lapses = [lapse for lapse in lapses if FORCED_NOTE + lapse not in forced]
@@ -533,17 +542,17 @@ def transition(order: Order, to_status: str, *, actor: str = "system", note: str
     short: list[Reservation] = []
     try:
         if to_status in COMMITS_STOCK:
-            short = _commit_stock(order, reservations, user_id, short_ok and to_status == "paid")
-        elif to_status == "processing" and order.status == "paid":
+            short = _commit_stock(order, reservations, user_id, short_ok and to_status == OrderStatus.PAID)
+        elif to_status == OrderStatus.PROCESSING and order.status == OrderStatus.PAID:
             _commit_stock(order, reservations, user_id, short_ok=False)  # units a late payment lacked
-        elif to_status == "processing":
+        elif to_status == OrderStatus.PROCESSING:
             inventory.renew_holds(reservations, None)  # confirmed: held until hand-over
-        elif to_status == "ready_for_pickup" and order.payment_method in PAID_AT_HAND_OVER:
+        elif to_status == OrderStatus.READY_FOR_PICKUP and order.payment_method.paid_at_hand_over:
             deadline = now + timedelta(days=current_app.config["PICKUP_COLLECT_DAYS"])
             inventory.renew_holds(reservations, deadline)
     except OutOfStock as exc:
         raise _stock_gone(exc) from None
-    if to_status in ("cancelled", "refunded") and order.status in NOT_HANDED_OVER:
+    if to_status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED) and order.status in NOT_HANDED_OVER:
         # Cancelled, or refunded before hand-over: the goods never left the shop.
         for reservation in reservations:
             inventory.release_reservation(reservation, reference=order.number, user_id=user_id,
@@ -552,7 +561,7 @@ def transition(order: Order, to_status: str, *, actor: str = "system", note: str
     hold_at = order.hold_expires_at
     from_status = order.status
     order.status = to_status
-    if to_status == "ready_for_pickup" and order.payment_method in PAID_AT_HAND_OVER:
+    if to_status == OrderStatus.READY_FOR_PICKUP and order.payment_method.paid_at_hand_over:
         order.hold_expires_at = now + timedelta(days=current_app.config["PICKUP_COLLECT_DAYS"])
     elif to_status in COMMITS_STOCK or to_status in GOODS_STEPS:
         order.hold_expires_at = None  # nothing waits on a deadline any more
@@ -587,7 +596,7 @@ def cancel_by_customer(order: Order, *, payment_pending: Callable[[Order], bool]
     if payment_pending is not None and payment_pending(order):
         raise NotAllowed(_("Your bank is still processing the card payment. Please wait for the result "
                            "or contact us to cancel."))
-    return transition(order, "cancelled", actor="customer", note="cancelled by the customer")
+    return transition(order, OrderStatus.CANCELLED, actor="customer", note="cancelled by the customer")
 
 
 def confirm_bank_transfer(order: Order, *, actor: str, user_id: int | None = None) -> Order:
@@ -601,14 +610,15 @@ def confirm_bank_transfer(order: Order, *, actor: str, user_id: int | None = Non
     raise ``InvalidTransition``; a product no longer certified flags the order (see ``transition``).
     """
     order = lock_order(order)
-    if order.payment_method != "bank_transfer":
+    if order.payment_method != PaymentMethod.BANK_TRANSFER:
         raise InvalidTransition(_("This order is not paid by bank transfer."))
-    if order.status == "cancelled":
+    if order.status == OrderStatus.CANCELLED:
         _note(order, "bank transfer received", actor)
         flag(order, "bank transfer received for a cancelled order: refund it", actor=actor)
         db.session.flush()
         return order
-    return transition(order, "paid", actor=actor, note="bank transfer received", user_id=user_id, short_ok=True)
+    return transition(order, OrderStatus.PAID, actor=actor, note="bank transfer received", user_id=user_id,
+                      short_ok=True)
 
 
 def confirm_order(order: Order, *, actor: str, note: str = "", force: bool = False,
@@ -616,24 +626,24 @@ def confirm_order(order: Order, *, actor: str, note: str = "", force: bool = Fal
     """Staff confirmed a cash-on-delivery or pay-at-shop order with the customer ("xác nhận đơn").
 
     Such orders hold stock only ``COD_CONFIRM_HOURS`` / ``PICKUP_CONFIRM_HOURS`` unconfirmed; this
-    moves the order to "processing" and keeps its stock until hand-over (a late confirmation is
+    moves the order to processing and keeps its stock until hand-over (a late confirmation is
     re-checked under lock). Raises ``InvalidTransition`` for other methods or states, ``OutOfStock``
     when an expired hold's units are gone, ``NotAllowed`` for a product no longer certified.
     """
     order = lock_order(order)
-    if order.payment_method not in PAID_AT_HAND_OVER:
+    if not order.payment_method.paid_at_hand_over:
         raise InvalidTransition(_("Only cash-on-delivery and pay-at-shop orders are confirmed this way."))
     if force and not note.strip():  # the default note below must not stand in for the staff's reason
         raise InvalidInput(_("Going on despite a certificate problem needs a note saying why."), field="note")
-    return transition(order, "processing", actor=actor, note=note or "confirmed with the customer",
+    return transition(order, OrderStatus.PROCESSING, actor=actor, note=note or "confirmed with the customer",
                       user_id=user_id, force=force)
 
 
 # Why ``release_expired`` cancelled an order, by the status it was waiting in.
 EXPIRY_NOTES = {
-    "pending_payment": "payment not received in time; stock released",
-    "placed": "not confirmed in time; stock released",
-    "ready_for_pickup": "not collected in time; stock released",
+    OrderStatus.PENDING_PAYMENT: "payment not received in time; stock released",
+    OrderStatus.PLACED: "not confirmed in time; stock released",
+    OrderStatus.READY_FOR_PICKUP: "not collected in time; stock released",
 }
 
 
@@ -651,10 +661,12 @@ def release_expired(now: datetime | None = None) -> list[str]:
     orders = db.session.scalars(
         select(Order).where(
             or_(
-                and_(Order.status == "pending_payment", Order.payment_method != "card", Order.hold_expires_at <= now),
-                and_(Order.status == "pending_payment", Order.payment_method == "card",
+                and_(Order.status == OrderStatus.PENDING_PAYMENT, Order.payment_method != PaymentMethod.CARD,
+                     Order.hold_expires_at <= now),
+                and_(Order.status == OrderStatus.PENDING_PAYMENT, Order.payment_method == PaymentMethod.CARD,
                      Order.hold_expires_at <= card_cutoff),
-                and_(Order.status.in_(("placed", "ready_for_pickup")), Order.payment_method.in_(PAID_AT_HAND_OVER),
+                and_(Order.status.in_((OrderStatus.PLACED, OrderStatus.READY_FOR_PICKUP)),
+                     Order.payment_method.in_([m for m in PaymentMethod if m.paid_at_hand_over]),
                      Order.hold_expires_at <= now),
             ),
         )
@@ -663,7 +675,7 @@ def release_expired(now: datetime | None = None) -> list[str]:
         .with_for_update(skip_locked=True)
     ).all()
     for order in orders:
-        transition(order, "cancelled", note=EXPIRY_NOTES[order.status])
+        transition(order, OrderStatus.CANCELLED, note=EXPIRY_NOTES[order.status])
     return [o.number for o in orders]
 
 

@@ -18,12 +18,13 @@ from shop.orders import bp
 from shop.orders import services as orders
 from shop.orders.models import Order
 from shop.orders.forms import CheckoutForm, choice
-from shop.orders.notifications import (event_note_label, expired_message, fulfilment_label, payment_method_label,
-                                       send_order_confirmation, status_label)
+from shop.orders.enums import FulfilmentType, OrderStatus, PaymentMethod
+from shop.orders.notifications import event_note_label, expired_message, send_order_confirmation
 
-# Labels for stored codes, shared with the confirmation email.
-for _label in (status_label, payment_method_label, fulfilment_label, event_note_label, expired_message):
-    bp.add_app_template_global(_label)
+# Templates compare with the enums and show their labels (``OrderStatus.label_of(code)``); the
+# sentences are shared with the confirmation email.
+for _global in (OrderStatus, PaymentMethod, FulfilmentType, event_note_label, expired_message):
+    bp.add_app_template_global(_global, _global.__name__)
 
 FIELD_ORDER = ("name", "phone", "email", "fulfilment", "street", "ward", "province",
                "pickup_shop_id", "payment_method")
@@ -32,7 +33,7 @@ FIELD_ORDER = ("name", "phone", "email", "fulfilment", "street", "ward", "provin
 def _all_payment_methods() -> list[str]:
     """Every method offered for some fulfilment, in a stable order (card only when enabled)."""
     methods: list[str] = []
-    for fulfilment in ("delivery", "pickup"):
+    for fulfilment in FulfilmentType:
         for method in orders.payment_methods(fulfilment):
             if method not in methods:
                 methods.append(method)
@@ -44,10 +45,10 @@ def _checkout_context(form: CheckoutForm, cart_view):
     pickup_shops = orders.pickup_shops_for(needs)
     form.pickup_shop_id.choices = [choice("", _("Choose a shop"))] + [choice(str(s.id), s.name) for s in pickup_shops]
     methods = _all_payment_methods()
-    form.payment_method.choices = [choice(m, payment_method_label(m)) for m in methods]
-    methods_for = {f: orders.payment_methods(f) for f in ("delivery", "pickup")}
+    form.payment_method.choices = [choice(m, m.label) for m in methods]
+    methods_for = {f: orders.payment_methods(f) for f in FulfilmentType}
     subtotal = cart_view.subtotal
-    delivery_fee = orders.shipping_fee("delivery", subtotal)
+    delivery_fee = orders.shipping_fee(FulfilmentType.DELIVERY, subtotal)
     return {
         "form": form,
         "cart_view": cart_view,
@@ -57,7 +58,7 @@ def _checkout_context(form: CheckoutForm, cart_view):
         "subtotal": subtotal,
         "delivery_fee": delivery_fee,
         "delivery_total": subtotal + delivery_fee,
-        "pickup_total": subtotal + orders.shipping_fee("pickup", subtotal),
+        "pickup_total": subtotal + orders.shipping_fee(FulfilmentType.PICKUP, subtotal),
         "free_shipping_threshold": current_app.config["FREE_SHIPPING_THRESHOLD"],
     }
 
@@ -120,14 +121,14 @@ def checkout():
                 current_app.logger.exception("Could not send the confirmation for order %s", number)
             flash(_("Thank you — your order has been placed. We have emailed you a confirmation "
                     "with a link to this page."), "success")
-            if order.payment_method == "card":
+            if order.payment_method == PaymentMethod.CARD:
                 from shop.payments import views as card_payments  # on to Stripe Checkout
 
                 return clear_cart_cookie(card_payments.card_checkout_redirect(order))
             response = redirect(url_for("orders.detail", number=number, token=access_token))
             return clear_cart_cookie(response)
     elif not form.payment_method.data:
-        form.payment_method.data = (orders.payment_methods(form.fulfilment.data or "delivery") or ("",))[0]
+        form.payment_method.data = (orders.payment_methods(form.fulfilment.data or FulfilmentType.DELIVERY) or ("",))[0]
 
     context = _checkout_context(form, cart_view)
     field_errors = {name: form[name].errors for name in FIELD_ORDER if form[name].errors}
@@ -148,8 +149,8 @@ def detail(number: str):
     token = request.args.get("token")
     order = orders.find_order(number, token)  # NotFound → the friendly 404 page
     bank = None
-    shown_status = order.shown_status()  # "expired" the moment its hold runs out, no job needed
-    if order.payment_method == "bank_transfer" and shown_status == "pending_payment":
+    shown_status = order.shown_status()  # expired the moment its hold runs out, no job needed
+    if order.payment_method == PaymentMethod.BANK_TRANSFER and shown_status == OrderStatus.PENDING_PAYMENT:
         config = current_app.config
         bank = {"name": config["BANK_NAME"], "account": config["BANK_ACCOUNT"],
                 "holder": config["BANK_ACCOUNT_NAME"], "reference": order.number, "amount": order.total,
@@ -171,7 +172,7 @@ def cancel(number: str):
     token = request.form.get("token")
     order = orders.find_order(number, token)
     payment_pending = None
-    if order.payment_method == "card":
+    if order.payment_method == PaymentMethod.CARD:
         from shop.payments.services import payment_in_progress as payment_pending
     try:
         # Card money may still arrive while the bank processes it: cancelling then would leave
@@ -183,10 +184,10 @@ def cancel(number: str):
         flash(exc.message, "error")
     else:
         flash(_("Your order has been cancelled."), "success")
-        if order.payment_method == "card":
+        if order.payment_method == PaymentMethod.CARD:
             from shop.payments.services import close_open_sessions
 
             close_open_sessions(order)  # after the commit: no external call inside the transaction
-        if order.payment_method == "bank_transfer":
+        if order.payment_method == PaymentMethod.BANK_TRANSFER:
             flash(_("If you have already made the transfer, please contact us and we will refund it."), "info")
     return _private(redirect(url_for("orders.detail", number=number, token=token)))

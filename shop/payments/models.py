@@ -6,29 +6,10 @@ from typing import Optional
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop.enums import EnumText, check_in
 from shop.extensions import db
+from shop.payments.enums import PaymentProvider, PaymentRecordStatus, RefundStatus
 from shop.timeutil import UTCDateTime, utcnow
-
-# pending: a Checkout Session is being created or is open; processing: the customer completed
-# Checkout with a delayed method and Stripe is waiting for the money; succeeded: the money arrived;
-# failed / expired: it never will; mismatch: Stripe reports an amount or currency that is not the
-# order's (never marks the order paid); refunded / partially_refunded: money went back.
-PAYMENT_STATUSES = ("pending", "processing", "succeeded", "failed", "expired", "mismatch",
-                    "refunded", "partially_refunded")
-# The payment life cycle; anything else is refused with InvalidTransition. A payment given up on
-# (failed, expired) can still turn out to have been paid: money is never ignored.
-PAYMENT_TRANSITIONS: dict[str, set[str]] = {
-    "pending": {"processing", "succeeded", "failed", "expired", "mismatch"},
-    "processing": {"succeeded", "failed", "mismatch"},
-    "failed": {"succeeded", "mismatch"},
-    "expired": {"succeeded", "mismatch"},
-    "succeeded": {"partially_refunded", "refunded"},
-    "mismatch": {"partially_refunded", "refunded"},
-    "partially_refunded": {"partially_refunded", "refunded"},
-    "refunded": set(),
-}
-# requested: written before Stripe is asked; then Stripe's own refund status; failed: Stripe said no.
-REFUND_STATUSES = ("requested", "pending", "requires_action", "succeeded", "failed", "canceled")
 
 
 class Payment(db.Model):
@@ -41,11 +22,13 @@ class Payment(db.Model):
     __tablename__ = "payment"
     __table_args__ = (
         CheckConstraint("amount >= 0 AND amount_refunded >= 0", name="amounts_not_negative"),
+        check_in("status", PaymentRecordStatus, name="status_known"),
+        check_in("provider", PaymentProvider, name="provider_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
-    provider: Mapped[str] = mapped_column(String(20), default="stripe")
+    provider: Mapped[PaymentProvider] = mapped_column(EnumText(PaymentProvider), default=PaymentProvider.STRIPE)
     # The Checkout Session id (cs_…), known once Stripe has answered.
     provider_reference: Mapped[Optional[str]] = mapped_column(String(255), unique=True)
     payment_intent: Mapped[Optional[str]] = mapped_column(String(255), index=True)
@@ -56,7 +39,8 @@ class Payment(db.Model):
     # What Stripe says it charged, when it says so (differs from ``amount`` only on a mismatch).
     amount_received: Mapped[Optional[int]] = mapped_column(Integer)
     amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    status: Mapped[PaymentRecordStatus] = mapped_column(EnumText(PaymentRecordStatus),
+                                                        default=PaymentRecordStatus.PENDING, index=True)
     checkout_url: Mapped[Optional[str]] = mapped_column(Text)
     expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
@@ -78,14 +62,17 @@ class Refund(db.Model):
     """Money sent back for a payment, in full or in part, through Stripe's Refund API."""
 
     __tablename__ = "refund"
-    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        check_in("status", RefundStatus, name="status_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), index=True)
     amount: Mapped[int] = mapped_column(Integer)
     provider_reference: Mapped[Optional[str]] = mapped_column(String(255), unique=True)
     idempotency_key: Mapped[Optional[str]] = mapped_column(String(100), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="requested")
+    status: Mapped[RefundStatus] = mapped_column(EnumText(RefundStatus), default=RefundStatus.REQUESTED)
     actor: Mapped[str] = mapped_column(String(120), default="system")
     reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -98,10 +85,13 @@ class WebhookEvent(db.Model):
     """A provider event we have processed. The unique key makes a replayed delivery a no-op."""
 
     __tablename__ = "webhook_event"
-    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "event_id"),
+        check_in("provider", PaymentProvider, name="provider_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    provider: Mapped[str] = mapped_column(String(20))
+    provider: Mapped[PaymentProvider] = mapped_column(EnumText(PaymentProvider))
     event_id: Mapped[str] = mapped_column(String(255))
     type: Mapped[str] = mapped_column(String(100))
     # What handling it did, for whoever reads the table after an incident.

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import selectinload
@@ -35,23 +35,42 @@ from shop.extensions import db
 from shop.inventory import services as inventory
 from shop.money import MAX_VND, format_vnd
 from shop.orders import services as orders
+from shop.orders.enums import OrderStatus, PaymentMethod
 from shop.orders.models import Order, OrderEvent, OrderLine
 from shop.payments import gateway
-from shop.payments.models import PAYMENT_TRANSITIONS, Payment, Refund, WebhookEvent
+from shop.payments.enums import (CheckoutState, PaymentProvider, PaymentRecordStatus, RefundStatus,
+                                 StripePaymentStatus, StripeSessionStatus)
+from shop.payments.models import Payment, Refund, WebhookEvent
 from shop.timeutil import utcnow
 
-PROVIDER = "stripe"
+PROVIDER = PaymentProvider.STRIPE
 CURRENCY = "vnd"  # zero-decimal for Stripe: amounts are whole đồng, exactly as stored
-ACTOR = "stripe"
+ACTOR = "stripe"  # vocabulary: the actor named in order histories, not a coded value
 # Stripe accepts Checkout Session expiries from 30 minutes to 24 hours after creation. The margin
 # covers the time the request takes and clock differences.
 MIN_SESSION_LIFETIME = timedelta(minutes=30)
 EXPIRY_MARGIN = timedelta(minutes=1)
 MAX_SESSION_LIFETIME = timedelta(hours=24) - EXPIRY_MARGIN
 # Order statuses that mean the money arrived.
-PAID_ORDER_STATUSES = {"paid", "processing", "shipped", "delivered", "ready_for_pickup", "collected"}
+PAID_ORDER_STATUSES = {OrderStatus.PAID, OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
+                       OrderStatus.READY_FOR_PICKUP, OrderStatus.COLLECTED}
 # Stripe refund statuses after which the money is not (or no longer) on its way back.
-REFUND_NOT_MADE = {"failed", "canceled"}
+REFUND_NOT_MADE = frozenset(s for s in RefundStatus if not s.money_out)
+# The payment life cycle; anything else is refused with InvalidTransition. A payment given up on
+# (failed, expired) can still turn out to have been paid: money is never ignored.
+_S = PaymentRecordStatus
+PAYMENT_TRANSITIONS: dict[PaymentRecordStatus, set[PaymentRecordStatus]] = {
+    _S.PENDING: {_S.PROCESSING, _S.SUCCEEDED, _S.FAILED, _S.EXPIRED, _S.MISMATCH},
+    _S.PROCESSING: {_S.SUCCEEDED, _S.FAILED, _S.MISMATCH},
+    _S.FAILED: {_S.SUCCEEDED, _S.MISMATCH},
+    _S.EXPIRED: {_S.SUCCEEDED, _S.MISMATCH},
+    _S.SUCCEEDED: {_S.PARTIALLY_REFUNDED, _S.REFUNDED},
+    _S.MISMATCH: {_S.PARTIALLY_REFUNDED, _S.REFUNDED},
+    _S.PARTIALLY_REFUNDED: {_S.PARTIALLY_REFUNDED, _S.REFUNDED},
+    _S.REFUNDED: set(),
+}
+# Payment statuses that mean the money arrived (some of it may have gone back since).
+MONEY_IN = {_S.SUCCEEDED, _S.PARTIALLY_REFUNDED, _S.REFUNDED}
 # Control characters (line breaks included) never belong in a refund's note.
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
@@ -65,14 +84,9 @@ class PaymentError(DomainError):
 
 @dataclass
 class PaymentState:
-    """What the return page tells the customer.
+    """What the return page tells the customer: a ``CheckoutState`` (see its docstring)."""
 
-    ``state`` is one of: paid, confirming (Stripe has the money, our webhook has not arrived yet),
-    processing (a delayed payment method is under way), not_paid, cancelled, refunded, review
-    (staff must look at the payment), unknown (Stripe could not be asked just now).
-    """
-
-    state: str
+    state: CheckoutState
     payment: Payment | None = None
     can_retry: bool = False
 
@@ -102,6 +116,24 @@ def _payments(order: Order) -> list[Payment]:
     ))
 
 
+def _money_taken(session: dict[str, Any]) -> bool:
+    """Whether a (cleaned) Checkout Session says the money was taken."""
+    try:
+        return StripePaymentStatus(session.get("payment_status")).money_taken
+    except ValueError:
+        return False
+
+
+def _stripe_refund_status(value: Any) -> RefundStatus:
+    """Stripe's status of a refund it answered with; one the shop does not know reads as pending
+    (the money is not confirmed back yet; ``charge.refunded`` books it when it is)."""
+    try:
+        status = RefundStatus(value)
+    except ValueError:
+        return RefundStatus.PENDING
+    return RefundStatus.PENDING if status == RefundStatus.REQUESTED else status
+
+
 def move(payment: Payment, to_status: str) -> None:
     """Change a payment's status if its life cycle (``PAYMENT_TRANSITIONS``) allows it."""
     if to_status not in PAYMENT_TRANSITIONS.get(payment.status, set()):
@@ -129,7 +161,7 @@ def _hold_active(order: Order, now: datetime, grace: timedelta = timedelta(0)) -
 
 
 def _is_open(payment: Payment, now: datetime) -> bool:
-    return (payment.status == "pending" and payment.checkout_url is not None
+    return (payment.status == PaymentRecordStatus.PENDING and payment.checkout_url is not None
             and payment.expires_at is not None and payment.expires_at > now)
 
 
@@ -147,11 +179,11 @@ def _flag(payment: Payment, order: Order, reason: str) -> str:
 def _check_payable(order: Order, payments: list[Payment]) -> None:
     if not orders.card_enabled():
         raise NotAllowed(_("Card payments are not available at the moment."))
-    if order.payment_method != "card":
+    if order.payment_method != PaymentMethod.CARD:
         raise NotAllowed(_("This order is not paid by card."))
-    if order.status != "pending_payment":
+    if order.status != OrderStatus.PENDING_PAYMENT:
         raise InvalidTransition(_("This order is no longer waiting for payment."))
-    if any(p.status == "processing" for p in payments):
+    if any(p.status == PaymentRecordStatus.PROCESSING for p in payments):
         raise NotAllowed(_("Your payment is being processed by your bank. We will email you when it is confirmed."))
     if any(p.amount_received is not None or p.needs_review for p in payments):
         raise NotAllowed(_("We have received a payment for this order and are checking it. "
@@ -170,7 +202,7 @@ def _new_attempt(order: Order, payments: list[Payment], now: datetime) -> Paymen
     expires_at = _session_expiry(order, now)
     payment = Payment(
         order_id=order.id, provider=PROVIDER, attempt=attempt, amount=order.total, currency=CURRENCY,
-        status="pending", expires_at=expires_at,
+        status=PaymentRecordStatus.PENDING, expires_at=expires_at,
         # The random tail keeps keys unique across databases that share one Stripe account
         # (order numbers restart in every environment); the key is stored, so retries reuse it.
         idempotency_key=f"ocop-checkout-{order.number}-{attempt}-{secrets.token_hex(4)}",
@@ -236,14 +268,14 @@ def start_card_payment(order: Order, success_url: str, cancel_url: str) -> str:
     payments = _payments(order)
     _check_payable(order, payments)
     now = utcnow()
-    current = next((p for p in reversed(payments) if p.status == "pending"), None)
+    current = next((p for p in reversed(payments) if p.status == PaymentRecordStatus.PENDING), None)
     if current is not None and _is_open(current, now):
         db.session.commit()
         return current.checkout_url
     if current is not None and current.checkout_url is None and current.expires_at < now + MIN_SESSION_LIFETIME:
         # An attempt whose session was never recorded and can no longer be created as it was asked
         # (Stripe would refuse the expiry). Any session it made was never shown to anyone.
-        move(current, "failed")
+        move(current, PaymentRecordStatus.FAILED)
         current.review_reason = "abandoned: the Checkout Session was not recorded in time"
         current = None
     if current is None or current.checkout_url is not None:
@@ -272,14 +304,14 @@ def start_card_payment(order: Order, success_url: str, cancel_url: str) -> str:
     payment.checkout_url = payment.checkout_url or session.get("url")
     status = payment.status
     db.session.commit()
-    if status != "pending" or not payment.checkout_url:
+    if status != PaymentRecordStatus.PENDING or not payment.checkout_url:
         raise NotAllowed(_("This payment attempt has ended. Please check your order."))
     return payment.checkout_url
 
 
 def payment_in_progress(order: Order) -> bool:
     """True while a delayed card payment is being processed by the bank (money may still come)."""
-    return any(p.status == "processing" for p in _payments(order))
+    return any(p.status == PaymentRecordStatus.PROCESSING for p in _payments(order))
 
 
 def close_open_sessions(order: Order) -> None:
@@ -292,7 +324,7 @@ def close_open_sessions(order: Order) -> None:
     if not orders.card_enabled():
         return
     for payment in _payments(order):
-        if payment.status == "pending" and payment.provider_reference:
+        if payment.status == PaymentRecordStatus.PENDING and payment.provider_reference:
             try:
                 gateway.expire_checkout_session(payment.provider_reference)
             except gateway.ProviderError as exc:
@@ -348,8 +380,8 @@ def _amount_matches(payment: Payment, order: Order, session: dict[str, Any]) -> 
 
 
 def _mismatch(payment: Payment, order: Order, session: dict[str, Any]) -> str:
-    move(payment, "mismatch")
-    if session.get("payment_status") == "paid" and isinstance(session.get("amount_total"), int):
+    move(payment, PaymentRecordStatus.MISMATCH)
+    if session.get("payment_status") == StripePaymentStatus.PAID and isinstance(session.get("amount_total"), int):
         payment.amount_received = session["amount_total"]
     return _flag(payment, order, (
         f"Stripe reports {session.get('amount_total')} {str(session.get('currency') or '?').upper()} "
@@ -358,26 +390,26 @@ def _mismatch(payment: Payment, order: Order, session: dict[str, Any]) -> str:
 
 def _other_attempt_alive(order: Order, payment: Payment) -> bool:
     now = utcnow()
-    return any(p.id != payment.id and (p.status == "processing" or _is_open(p, now)) for p in _payments(order))
+    return any(p.id != payment.id and (p.status == PaymentRecordStatus.PROCESSING or _is_open(p, now)) for p in _payments(order))
 
 
 def _money_received(payment: Payment, order: Order, session: dict[str, Any]) -> str:
     """Stripe has the money for this session: mark the order paid, or flag what does not fit."""
-    if payment.amount_received is not None or payment.status == "mismatch":
+    if payment.amount_received is not None or payment.status == PaymentRecordStatus.MISMATCH:
         return f"ignored: payment already {payment.status}"
     if not _amount_matches(payment, order, session):
         return _mismatch(payment, order, session)
-    move(payment, "succeeded")
+    move(payment, PaymentRecordStatus.SUCCEEDED)
     payment.amount_received = session["amount_total"]
-    if order.status == "pending_payment":
+    if order.status == OrderStatus.PENDING_PAYMENT:
         try:
             with db.session.begin_nested():
-                orders.transition(order, "paid", actor=ACTOR, note="card payment received")
+                orders.transition(order, OrderStatus.PAID, actor=ACTOR, note="card payment received")
         except OutOfStock:
             # The hold had lapsed and the units were sold to someone else meanwhile.
             return _flag(payment, order, "paid, but the held stock is no longer available: restock or refund")
-        return "paid"
-    if order.status == "cancelled":
+        return OrderStatus.PAID
+    if order.status == OrderStatus.CANCELLED:
         return _flag(payment, order, "money received for a cancelled order: refund it")
     return _flag(payment, order, "a second payment for an order that was already paid: refund it")
 
@@ -387,21 +419,21 @@ def _on_session_completed(session: dict[str, Any]) -> str:
     if found is None:
         return "ignored: unknown session"
     payment, order = found
-    if session.get("payment_status") in ("paid", "no_payment_required"):
+    if _money_taken(session):
         return _money_received(payment, order, session)
-    # "unpaid": a delayed payment method; async_payment_succeeded or _failed follows.
-    if payment.status != "pending":
+    # Unpaid: a delayed payment method; async_payment_succeeded or _failed follows.
+    if payment.status != PaymentRecordStatus.PENDING:
         return f"ignored: payment already {payment.status}"
     if not _amount_matches(payment, order, session):
         return _mismatch(payment, order, session)
-    move(payment, "processing")
+    move(payment, PaymentRecordStatus.PROCESSING)
     now = utcnow()
-    if order.status == "pending_payment" and _hold_active(order, now):
+    if order.status == OrderStatus.PENDING_PAYMENT and _hold_active(order, now):
         # The customer has done their part; keep the goods while the bank does its part.
         minutes = current_app.config.get("CARD_ASYNC_HOLD_MINUTES", 3 * 24 * 60)
         _set_hold(order, now + timedelta(minutes=minutes))
     _note(order, "card payment is being processed by the bank")
-    return "processing"
+    return PaymentRecordStatus.PROCESSING
 
 
 def _on_async_payment_succeeded(session: dict[str, Any]) -> str:
@@ -421,13 +453,13 @@ def _on_async_payment_failed(session: dict[str, Any]) -> str:
     if found is None:
         return "ignored: unknown session"
     payment, order = found
-    if payment.status not in ("pending", "processing"):
+    if payment.status not in (PaymentRecordStatus.PENDING, PaymentRecordStatus.PROCESSING):
         return f"ignored: payment already {payment.status}"
-    move(payment, "failed")
-    if order.status == "pending_payment" and not _other_attempt_alive(order, payment):
-        orders.transition(order, "cancelled", actor=ACTOR, note="card payment failed; stock released")
+    move(payment, PaymentRecordStatus.FAILED)
+    if order.status == OrderStatus.PENDING_PAYMENT and not _other_attempt_alive(order, payment):
+        orders.transition(order, OrderStatus.CANCELLED, actor=ACTOR, note="card payment failed; stock released")
         return "failed: order cancelled"
-    return "failed"
+    return PaymentRecordStatus.FAILED
 
 
 def _on_session_expired(session: dict[str, Any]) -> str:
@@ -435,14 +467,14 @@ def _on_session_expired(session: dict[str, Any]) -> str:
     if found is None:
         return "ignored: unknown session"
     payment, order = found
-    if payment.status != "pending":
+    if payment.status != PaymentRecordStatus.PENDING:
         return f"ignored: payment already {payment.status}"
-    move(payment, "expired")
-    if order.status == "pending_payment" and not _other_attempt_alive(order, payment):
+    move(payment, PaymentRecordStatus.EXPIRED)
+    if order.status == OrderStatus.PENDING_PAYMENT and not _other_attempt_alive(order, payment):
         # Same note as the release-expired job: it is the same event seen from Stripe's side.
-        orders.transition(order, "cancelled", actor=ACTOR, note="payment not received in time; stock released")
+        orders.transition(order, OrderStatus.CANCELLED, actor=ACTOR, note="payment not received in time; stock released")
         return "expired: order cancelled"
-    return "expired"
+    return PaymentRecordStatus.EXPIRED
 
 
 def _on_charge_refunded(charge: dict[str, Any]) -> str:
@@ -465,12 +497,12 @@ def _on_charge_refunded(charge: dict[str, Any]) -> str:
     new = total - payment.amount_refunded
     # A refund we asked for whose answer has not been recorded yet: this is it.
     for pending in payment.refunds:
-        if pending.status == "requested" and pending.amount <= new:
-            pending.status = "succeeded"
+        if pending.status == RefundStatus.REQUESTED and pending.amount <= new:
+            pending.status = RefundStatus.SUCCEEDED
             new -= pending.amount
             _apply_refund(payment, order, pending.amount, actor=pending.actor)
     if new:
-        payment.refunds.append(Refund(amount=new, status="succeeded", actor=ACTOR, reason="refunded in Stripe"))
+        payment.refunds.append(Refund(amount=new, status=RefundStatus.SUCCEEDED, actor=ACTOR, reason="refunded in Stripe"))
         _apply_refund(payment, order, new, actor=ACTOR)
     return "refund recorded"
 
@@ -667,43 +699,43 @@ def payments_to_review(limit: int = 50) -> list[Payment]:
 def session_state(order: Order, session_id: str | None = None) -> PaymentState:
     """How the payment of ``order`` stands, for the customer. Reads only; never marks anything paid.
 
-    When our records still say "pending", Stripe is asked about the session, so a customer who comes
-    back before the webhook (or after closing the tab) sees the truth: "confirming" means Stripe has
+    When our records still say pending, Stripe is asked about the session, so a customer who comes
+    back before the webhook (or after closing the tab) sees the truth: ``CONFIRMING`` means Stripe has
     the money and the order will turn paid when the webhook arrives.
     """
     payments = _payments(order)
     payment = next((p for p in payments if session_id and p.provider_reference == session_id), None) \
         or (payments[-1] if payments else None)
-    if order.status == "refunded":
-        return PaymentState("refunded", payment)
+    if order.status == OrderStatus.REFUNDED:
+        return PaymentState(CheckoutState.REFUNDED, payment)
     if order.status in PAID_ORDER_STATUSES:
-        return PaymentState("paid", payment)
+        return PaymentState(CheckoutState.PAID, payment)
     if any(p.needs_review for p in payments):
-        return PaymentState("review", payment)
-    if order.status == "cancelled":
-        return PaymentState("cancelled", payment)
-    if order.status != "pending_payment":
-        return PaymentState("unknown", payment)
+        return PaymentState(CheckoutState.REVIEW, payment)
+    if order.status == OrderStatus.CANCELLED:
+        return PaymentState(CheckoutState.CANCELLED, payment)
+    if order.status != OrderStatus.PENDING_PAYMENT:
+        return PaymentState(CheckoutState.UNKNOWN, payment)
     now = utcnow()
-    can_retry = order.payment_method == "card" and orders.card_enabled() and (
+    can_retry = order.payment_method == PaymentMethod.CARD and orders.card_enabled() and (
         (payment is not None and _is_open(payment, now)) or _hold_active(order, now, grace=EXPIRY_MARGIN))
     if payment is None:
-        return PaymentState("not_paid", None, can_retry)
-    if payment.status == "processing":
-        return PaymentState("processing", payment)
-    if payment.status in ("succeeded", "partially_refunded", "refunded"):
-        return PaymentState("confirming", payment)
-    if payment.status == "pending" and payment.provider_reference and orders.card_enabled():
+        return PaymentState(CheckoutState.NOT_PAID, None, can_retry)
+    if payment.status == PaymentRecordStatus.PROCESSING:
+        return PaymentState(CheckoutState.PROCESSING, payment)
+    if payment.status in MONEY_IN:
+        return PaymentState(CheckoutState.CONFIRMING, payment)
+    if payment.status == PaymentRecordStatus.PENDING and payment.provider_reference and orders.card_enabled():
         try:
             session = gateway.retrieve_checkout_session(payment.provider_reference)
         except gateway.ProviderError:
-            return PaymentState("unknown", payment, can_retry)
-        if session.get("status") == "complete":
-            paid = session.get("payment_status") in ("paid", "no_payment_required")
-            return PaymentState("confirming" if paid else "processing", payment)
-        if session.get("status") == "expired":
-            return PaymentState("cancelled", payment)
-    return PaymentState("not_paid", payment, can_retry)
+            return PaymentState(CheckoutState.UNKNOWN, payment, can_retry)
+        if session.get("status") == StripeSessionStatus.COMPLETE:
+            return PaymentState(CheckoutState.CONFIRMING if _money_taken(session) else CheckoutState.PROCESSING,
+                                payment)
+        if session.get("status") == StripeSessionStatus.EXPIRED:
+            return PaymentState(CheckoutState.CANCELLED, payment)
+    return PaymentState(CheckoutState.NOT_PAID, payment, can_retry)
 
 
 # ---- refunds --------------------------------------------------------------------------------
@@ -712,8 +744,10 @@ def session_state(order: Order, session_id: str | None = None) -> PaymentState:
 # Non-card money: how it came in, by the order's payment method, and the status whose entry in
 # the order's history shows it arrived (staff confirmed the transfer; the goods were handed over
 # and paid for in cash).
-OFFLINE_PROVIDERS = {"bank_transfer": "bank_transfer", "cod": "cash", "pay_at_shop": "cash"}
-MONEY_RECEIVED_AT = {"bank_transfer": "paid", "cod": "delivered", "pay_at_shop": "collected"}
+OFFLINE_PROVIDERS = {PaymentMethod.BANK_TRANSFER: PaymentProvider.BANK_TRANSFER,
+                     PaymentMethod.COD: PaymentProvider.CASH, PaymentMethod.PAY_AT_SHOP: PaymentProvider.CASH}
+MONEY_RECEIVED_AT = {PaymentMethod.BANK_TRANSFER: OrderStatus.PAID, PaymentMethod.COD: OrderStatus.DELIVERED,
+                     PaymentMethod.PAY_AT_SHOP: OrderStatus.COLLECTED}
 # Longest bank (or cash receipt) reference accepted for a refund; the column holds 255.
 REFERENCE_MAX = 100
 REASON_MAX = 500
@@ -721,22 +755,24 @@ _REFERENCE_OK = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/#:-]*")
 
 
 def _method_label(payment: Payment) -> str:
-    return {"stripe": "by card", "bank_transfer": "by bank transfer", "cash": "in cash"}.get(
-        payment.provider, f"by {payment.provider}")
+    # English for staff (order history notes are translated for customers by event_note_label).
+    with force_locale("en"):
+        return PaymentProvider.label_of(payment.provider)
 
 
 def _apply_refund(payment: Payment, order: Order, amount: int, *, actor: str, reference: str | None = None) -> None:
     """Book ``amount`` refunded on ``payment`` and show it on the order.
 
     When nothing the customer paid for the order is left (all its payments refunded), the order
-    becomes "refunded" where the life cycle allows it (paid, being prepared, ready for pick-up,
+    becomes refunded where the life cycle allows it (paid, being prepared, ready for pick-up,
     delivered, collected). An order that was never handed over gets its units back on the shelf
     (``orders.transition`` writes the ledger ``release`` rows), since they never left the shop;
     goods that had left come back only with ``shop.orders.returns.return_goods``.
     """
     payment.amount_refunded += amount
     received = payment.amount_received or 0
-    move(payment, "refunded" if payment.amount_refunded >= received else "partially_refunded")
+    move(payment, PaymentRecordStatus.REFUNDED if payment.amount_refunded >= received
+         else PaymentRecordStatus.PARTIALLY_REFUNDED)
     siblings = db.session.scalars(select(Payment).where(Payment.order_id == order.id))
     kept = sum(max(0, (p.amount_received or 0) - p.amount_refunded) for p in siblings)
     how = _method_label(payment) + (f", reference {reference}" if reference else "")
@@ -744,15 +780,15 @@ def _apply_refund(payment: Payment, order: Order, amount: int, *, actor: str, re
         _note(order, f"refund of {format_vnd(amount)} {how} (partial; {format_vnd(kept)} kept)", actor)
         return
     note = f"refund of {format_vnd(amount)} {how} (refunded in full)"
-    if "refunded" not in orders.TRANSITIONS.get(order.status, set()):
+    if OrderStatus.REFUNDED not in orders.TRANSITIONS.get(order.status, set()):
         _note(order, note, actor)
         return
-    orders.transition(order, "refunded", actor=actor, note=note)
+    orders.transition(order, OrderStatus.REFUNDED, actor=actor, note=note)
 
 
 def _refundable_payment(order: Order) -> Payment:
     payments = _payments(order)
-    waiting = [p for p in payments if any(r.status == "requested" for r in p.refunds)]
+    waiting = [p for p in payments if any(r.status == RefundStatus.REQUESTED for r in p.refunds)]
     candidates = waiting or [p for p in payments if p.amount_received is not None and p.refundable > 0]
     if not candidates:
         if any(p.amount_received is not None for p in payments):
@@ -790,7 +826,7 @@ def _offline_payment(order: Order) -> Payment:
         raise NotAllowed(_("No money has been received for order %(number)s yet: cancel it instead of refunding.",
                            number=order.number))
     payment = Payment(order_id=order.id, provider=provider, attempt=1, amount=order.total, currency=CURRENCY,
-                      amount_received=order.total, status="succeeded",
+                      amount_received=order.total, status=PaymentRecordStatus.SUCCEEDED,
                       idempotency_key=f"ocop-{provider}-{order.number}")
     db.session.add(payment)
     db.session.flush()
@@ -831,8 +867,8 @@ def _refund_offline(order: Order, amount: int | None, *, actor: str, reason: str
     """Record money the shop has already sent back itself (a bank transfer, or cash). Commits."""
     payment = _offline_payment(order)
     amount = _check_amount(amount, payment.refundable, order)
-    reference = _clean_reference(reference, required=payment.provider == "bank_transfer")
-    row = Refund(amount=amount, status="succeeded", actor=actor, reason=reason, provider_reference=reference)
+    reference = _clean_reference(reference, required=payment.provider == PaymentProvider.BANK_TRANSFER)
+    row = Refund(amount=amount, status=RefundStatus.SUCCEEDED, actor=actor, reason=reason, provider_reference=reference)
     payment.refunds.append(row)
     db.session.flush()
     _apply_refund(payment, order, amount, actor=actor, reference=reference)
@@ -844,7 +880,7 @@ def refund(order: Order, amount: int | None = None, *, actor: str, reason: str =
            reference: str | None = None) -> Refund:
     """Refund ``amount`` đồng (``None``: everything not refunded yet) of an order, any payment method. Commits.
 
-    - Card: the refund is written as "requested" with its idempotency key before Stripe is
+    - Card: the refund is written as requested with its idempotency key before Stripe is
       called, then updated with Stripe's answer; if that answer is lost, calling again with the
       same amount repeats the same request (Stripe returns the same refund). ``reference`` must be
       left out (Stripe gives the refund its id).
@@ -855,7 +891,7 @@ def refund(order: Order, amount: int | None = None, *, actor: str, reason: str =
     Money can only be refunded once received (card: Stripe said so; transfer: staff confirmed it;
     cash: the goods were delivered or collected), and never more than received minus refunded.
     Every refund is a line in the order's history; refunding everything moves the order to
-    "refunded" and, before hand-over, puts its stock back (see ``_apply_refund``). The same
+    refunded and, before hand-over, puts its stock back (see ``_apply_refund``). The same
     function serves the CLI now and staff screens later. ``reason`` is kept with the refund.
 
     Raises ``NotAllowed`` (nothing received or nothing left, or a card refund not confirmed yet),
@@ -876,7 +912,7 @@ def refund(order: Order, amount: int | None = None, *, actor: str, reason: str =
         raise InvalidInput(_("Card refunds get their reference from Stripe: leave the reference out."),
                            field="reference")
     payment = _refundable_payment(order)
-    waiting = next((r for r in payment.refunds if r.status == "requested"), None)
+    waiting = next((r for r in payment.refunds if r.status == RefundStatus.REQUESTED), None)
     if waiting is not None:
         if amount is not None and amount != waiting.amount:
             raise NotAllowed(_("A refund of %(amount)s for this order is not confirmed by Stripe yet. "
@@ -886,7 +922,7 @@ def refund(order: Order, amount: int | None = None, *, actor: str, reason: str =
         amount = _check_amount(amount, payment.refundable, order)
         if not payment.payment_intent:
             raise NotAllowed(_("Stripe has not confirmed this payment's reference yet. Try again in a minute."))
-        row = Refund(amount=amount, status="requested", actor=actor, reason=reason,
+        row = Refund(amount=amount, status=RefundStatus.REQUESTED, actor=actor, reason=reason,
                      idempotency_key=f"ocop-refund-{order.number}-{len(payment.refunds) + 1}-{secrets.token_hex(4)}")
         payment.refunds.append(row)
         db.session.flush()
@@ -904,8 +940,8 @@ def refund(order: Order, amount: int | None = None, *, actor: str, reason: str =
         # A definite no (already refunded, amount too large…): this request is over.
         order = _lock_order(order_id)
         row = db.session.get(Refund, refund_id, populate_existing=True)
-        if row.status == "requested":
-            row.status = "failed"
+        if row.status == RefundStatus.REQUESTED:
+            row.status = RefundStatus.FAILED
             _note(order, f"refund of {format_vnd(row.amount)} refused by Stripe: {exc.message}", actor)
         db.session.commit()
         raise PaymentError(_("Stripe refused the refund: %(reason)s", reason=exc.message)) from exc
@@ -914,8 +950,8 @@ def refund(order: Order, amount: int | None = None, *, actor: str, reason: str =
     payment = db.session.get(Payment, payment_id, populate_existing=True)
     row = db.session.get(Refund, refund_id, populate_existing=True)
     row.provider_reference = row.provider_reference or answer.get("id")
-    if row.status == "requested":  # not already booked by the charge.refunded webhook
-        row.status = str(answer.get("status") or "pending")
+    if row.status == RefundStatus.REQUESTED:  # not already booked by the charge.refunded webhook
+        row.status = _stripe_refund_status(answer.get("status"))
         if row.status not in REFUND_NOT_MADE:
             _apply_refund(payment, order, row.amount, actor=actor)
         else:

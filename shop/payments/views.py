@@ -15,9 +15,13 @@ from flask import (Response, current_app, flash, jsonify, make_response, redirec
 from shop.errors import DomainError
 from shop.extensions import csrf, db, limiter
 from shop.orders import services as orders
+from shop.orders.enums import PaymentMethod
 from shop.orders.models import Order
 from shop.payments import bp, gateway
 from shop.payments import services as payments
+from shop.payments.enums import CheckoutState
+
+bp.add_app_template_global(CheckoutState, "CheckoutState")
 
 
 def _private(response: Response) -> Response:
@@ -74,7 +78,7 @@ def _order_page(order: Order, token: str | None) -> Response:
 def card_start(number: str):
     token = request.form.get("token")
     order = orders.find_order(number, token)  # NotFound → the friendly 404 page
-    if order.payment_method != "card":
+    if order.payment_method != PaymentMethod.CARD:
         return _order_page(order, token)
     return card_checkout_redirect(order)
 
@@ -83,7 +87,7 @@ def card_start(number: str):
 def card_return(number: str):
     token = request.args.get("token")
     order = orders.find_order(number, token)
-    if order.payment_method != "card":
+    if order.payment_method != PaymentMethod.CARD:
         return _order_page(order, token)
     return _render(order, token)
 
@@ -92,7 +96,7 @@ def card_return(number: str):
 def card_cancel(number: str):
     token = request.args.get("token")
     order = orders.find_order(number, token)
-    if order.payment_method != "card":
+    if order.payment_method != PaymentMethod.CARD:
         return _order_page(order, token)
     return _render(order, token, came_back=True)
 
