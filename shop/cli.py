@@ -194,7 +194,7 @@ def set_status_command(number: str, status: str, note: str, force: bool, actor: 
     _run_order_action(number, lambda order: transition(order, status, actor=actor, note=note, force=force))
     if status == OrderStatus.CANCELLED:
         from shop.orders.services import get_by_number
-        from shop.payments.services import close_open_sessions
+        from shop.payments.services import close_open_sessions  # the CLI loads areas when a command runs
 
         close_open_sessions(get_by_number(number))  # after the commit: a cancelled order cannot be paid
 
@@ -251,6 +251,9 @@ def return_goods_command(number: str, items: tuple[str, ...], everything: bool, 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(order_group)
+    from shop.orders.cli import shipment_group
+
+    app.cli.add_command(shipment_group)
     from shop.payments.cli import payments_review_command, refund_command
 
     app.cli.add_command(refund_command)

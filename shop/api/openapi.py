@@ -20,7 +20,8 @@ from shop.catalog.search import MAX_QUERY_LENGTH
 from shop.catalog.filters import FALSE_VALUES, MAX_LOCALITY_REF_LENGTH, MAX_PAGE, MAX_PER_PAGE, MAX_PRICE, \
     MAX_REF_LENGTH, SORTS, TRUE_VALUES
 from shop.cart.services import PROBLEMS
-from shop.orders.enums import FulfilmentType, OrderStatus, PaymentMethod
+from shop.orders.enums import (FulfilmentStatus, FulfilmentType, OrderState, OrderStatus, PaymentMethod,
+                               PaymentStatus, ShipmentState)
 from shop.orders.services import ADDRESS_MAX, FIELD_MAX
 from shop.orders.services import TRANSITIONS
 from shop.producers.models import PRODUCER_KINDS
@@ -362,7 +363,34 @@ def _schemas(max_quantity: int) -> dict:
             "subtotal_vnd": VND,
             "shipping_fee_vnd": VND,
             "total_vnd": VND,
-            "history": {"type": "array", "items": _ref("OrderEvent"), "description": "Oldest first."},
+            "history": {"type": "array", "items": _ref("OrderEvent"),
+                        "description": "Oldest first: the order's own steps (each shipment has its own)."},
+            "payment_status": {"type": "string", "enum": list(PaymentStatus),
+                               "description": "The money, apart from the goods: `unpaid` (cash orders until "
+                                              "delivered or collected), `pending` (card or transfer awaited), "
+                                              "`paid`, `partially_refunded`, `refunded`."},
+            "refunded_vnd": {**VND, "description": "Đồng given back to the customer so far."},
+            "fulfilment_status": {"type": "string", "enum": list(FulfilmentStatus),
+                                  "description": "The goods, read from the shipments not cancelled."},
+            "state": {"type": "string", "enum": list(OrderState),
+                      "description": "`completed`: goods delivered or collected and the money settled."},
+            "shipments": {"type": "array", "items": _ref("Shipment"),
+                          "description": "One per source shop: each shop prepares and sends its own part."},
+        }),
+        "Shipment": _object({
+            "id": ID,
+            "shop_id": ID,
+            "shop_name": STR,
+            "state": {"type": "string", "enum": list(ShipmentState)},
+            "carrier": STR,
+            "tracking_number": STR,
+            "lines": {"type": "array", "items": _object({"product_id": _nullable(ID),
+                                                         "quantity": {"type": "integer", "minimum": 1}})},
+            "history": {"type": "array", "items": _object({
+                "from_state": {"type": ["string", "null"], "enum": [*ShipmentState, None]},
+                "to_state": {"type": "string", "enum": list(ShipmentState)},
+                "at": DATETIME,
+            })},
         }),
     }
 

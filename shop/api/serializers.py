@@ -260,5 +260,25 @@ def order(order: Order, page_url: str | None = None) -> dict:
         "shipping_fee_vnd": order.shipping_fee,
         "total_vnd": order.total,
         "history": [{"from_status": e.from_status, "to_status": e.to_status, "at": iso(e.created_at)}
-                    for e in order.events],
+                    for e in order.events if e.shipment_id is None],
+        "payment_status": order.payment_status,
+        "refunded_vnd": order.amount_refunded,
+        "fulfilment_status": order.fulfilment_status,
+        "state": order.state,
+        "shipments": [_shipment(order, shipment) for shipment in order.shipments],
+    }
+
+
+def _shipment(order: Order, shipment) -> dict:
+    """One source shop's part of the order: its state, parcel and lines, and its own history."""
+    return {
+        "id": shipment.id,
+        "shop_id": shipment.shop_id,
+        "shop_name": shipment.shop.name,
+        "state": shipment.state,
+        "carrier": shipment.carrier,
+        "tracking_number": shipment.tracking_number,
+        "lines": [{"product_id": r.product_id, "quantity": r.quantity} for r in shipment.reservations],
+        "history": [{"from_state": e.from_status, "to_state": e.to_status, "at": iso(e.created_at)}
+                    for e in order.events if e.shipment_id == shipment.id],
     }

@@ -132,6 +132,8 @@ def _confirmation_text(order: Order) -> tuple[str, str]:
         _("Order number: %(number)s", number=order.number),
         _("Placed on: %(date)s", date=format_date(order.created_at)),
         _("Status: %(status)s", status=OrderStatus.label_of(order.status)),
+        _("Payment status: %(status)s", status=order.payment_status.label),
+        _("Goods: %(status)s", status=order.fulfilment_status.label),
         "",
         _("Items:"),
     ]

@@ -42,20 +42,28 @@ def _returned_so_far(order: Order) -> dict[tuple[int, int], int]:
     return {(shop_id, product_id): int(total) for shop_id, product_id, total in rows}
 
 
+def _shops_goods_left(order: Order) -> set[int]:
+    """The shops whose part of the order left them (an order from before shipments: all, once handed over)."""
+    if not order.shipments:
+        return set() if order.status in orders.NOT_HANDED_OVER else {r.shop_id for r in orders.reservations_of(order)}
+    return {s.shop_id for s in order.shipments if s.left_the_shop}
+
+
 def returnable(order: Order) -> dict[int, list[tuple[Reservation, int]]]:
     """For each order line id: its sold reservations and how many of their units may still come back.
 
-    Only units that left the shop count: committed reservations of an order that is no longer
-    waiting to be handed over (``orders.NOT_HANDED_OVER``). Returns already recorded in the ledger
-    are taken off, shop by shop, in reservation order.
+    Only units that left the shop count: committed reservations at a shop whose shipment left
+    (shipped or collected; ``Shipment.left_at``). Returns already recorded in the ledger are taken
+    off, shop by shop, in reservation order.
     """
-    if order.status in orders.NOT_HANDED_OVER:
+    gone = _shops_goods_left(order)
+    if not gone:
         return {}
     left = _returned_so_far(order)
     result: dict[int, list[tuple[Reservation, int]]] = {}
     for line in order.lines:
         for reservation in line.reservations:
-            if reservation.state != "committed":
+            if reservation.state != "committed" or reservation.shop_id not in gone:
                 continue
             key = (reservation.shop_id, reservation.product_id)
             already = min(left.get(key, 0), reservation.quantity)
@@ -82,7 +90,7 @@ def return_goods(order: Order, quantities: dict[int, int] | None = None, *, acto
     if len(note) > NOTE_MAX or any(ord(ch) < 32 and ch not in "\t" for ch in note):
         raise InvalidInput(_("The note is too long or contains characters we cannot accept."), field="note")
     order = orders.lock_order(order)
-    if order.status in orders.NOT_HANDED_OVER:
+    if not _shops_goods_left(order):
         raise NotAllowed(_("The goods of order %(number)s have not left the shop: cancel or refund the order "
                            "instead, which puts its stock back.", number=order.number))
     out = returnable(order)

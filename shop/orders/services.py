@@ -7,10 +7,10 @@ talks to the outside world: emails and payment providers are called after the co
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from blinker import Namespace
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
@@ -23,13 +23,19 @@ from shop.extensions import db
 from shop.i18n import current_lang, localized
 from shop.inventory import services as inventory
 from shop.inventory.models import Reservation
-from shop.orders.enums import FulfilmentType, OrderStatus, PaymentMethod
-from shop.orders.models import Order, OrderEvent, OrderLine
+from shop.orders.enums import FulfilmentType, OrderStatus, PaymentMethod, PaymentStatus, ShipmentState
+from shop.orders.models import Order, OrderEvent, OrderLine, Shipment
 from shop.inputs import column_length, column_text, whole_number
 from shop.phone import normalize_phone
 from shop.places.services import with_lineage
 from shop.shops.models import Shop
 from shop.timeutil import VN_TZ, utcnow
+
+# Signals for the areas that build on orders (payments), so that orders never import them.
+_signals = Namespace()
+# ``cancel_requested.send(order)``: the customer asks to cancel; sent under the order's lock before
+# anything changes. A receiver that must refuse raises ``NotAllowed`` with the customer's message.
+cancel_requested = _signals.signal("order-cancel-requested")
 
 # The order life cycle (DESIGN.md). Anything not listed is refused with InvalidTransition.
 TRANSITIONS: dict[str, set[str]] = {
@@ -304,7 +310,8 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
         customer_name=customer.name, email=customer.email, phone=customer.phone,
         fulfilment=fulfilment.type, pickup_shop_id=fulfilment.pickup_shop_id,
         address_street=fulfilment.street, address_ward=fulfilment.ward, address_province=fulfilment.province,
-        payment_method=payment_method, subtotal=subtotal, shipping_fee=fee, total=subtotal + fee,
+        payment_method=method, payment_status=PaymentStatus.PENDING if method.prepaid else PaymentStatus.UNPAID,
+        subtotal=subtotal, shipping_fee=fee, total=subtotal + fee,
         hold_expires_at=_hold_expiry(payment_method, now), user_id=user_id, lang=current_lang(),
     )
     for line in cart_view.lines:
@@ -330,6 +337,8 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
         raise OutOfStock(_("Sorry, %(name)s has just sold out or has fewer units left than you asked for.",
                            name=names.get(product_id, "")), product_id=product_id) from None
 
+    for shop_id in sorted({shop_id for _p, shop_id, _q in plan}):
+        order.shipments.append(Shipment(shop_id=shop_id, state=ShipmentState.TO_PREPARE))
     _record(order, None, status, actor, "")
     # The cart keeps no lines but remembers its order: submitting it again shows this order.
     cart.items.clear()
@@ -338,14 +347,22 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
     return order
 
 
-def lock_order(order: Order) -> Order:
-    """The order with its lines and holds re-read under a row lock (``FOR UPDATE`` on PostgreSQL)."""
-    if order.id is None:
+def lock_order(order: Order | int) -> Order:
+    """The order (or the order with this id) re-read under a row lock (``FOR UPDATE`` on
+    PostgreSQL), with fresh lines, holds and shipments.
+
+    Everything that changes an order takes this lock first (its status, its shipments, its
+    payments in shop.payments), so a customer's cancel, a staff action, a webhook and a refund for
+    the same order run one after the other, each on fresh state. SQLite has no row locks but lets
+    one writer at a time through, which serialises these just the same.
+    """
+    order_id = order if isinstance(order, int) else order.id
+    if order_id is None:
         return order
     db.session.flush()  # the reload below must not drop a caller's unsaved changes
     return db.session.scalars(
-        select(Order).where(Order.id == order.id).with_for_update()
-        .options(selectinload(Order.lines).selectinload(OrderLine.reservations))
+        select(Order).where(Order.id == order_id).with_for_update()
+        .options(selectinload(Order.lines).selectinload(OrderLine.reservations), selectinload(Order.shipments))
         .execution_options(populate_existing=True)
     ).one()
 
@@ -355,13 +372,43 @@ def _record(order: Order, from_status: str | None, to_status: str, actor: str, n
     order.events.append(OrderEvent(from_status=from_status, to_status=to_status, actor=actor, note=note))
 
 
-def _note(order: Order, note: str, actor: str = "system") -> None:
-    """A line in the order's history that is not a status change."""
+def add_note(order: Order, note: str, actor: str = "system") -> None:
+    """A line in the order's history that is not a status change (English, for staff; customers
+    read ``shop.orders.notifications.event_note_label``). The caller holds the order's lock."""
     _record(order, order.status, order.status, actor, note)
 
 
-def _reservations(order: Order) -> list[Reservation]:
+_note = add_note
+
+
+def set_hold_deadline(order: Order, expires_at: datetime) -> None:
+    """Make the order's stock hold, and each of its reservations still held, end at ``expires_at``.
+
+    For payments: a card session's expiry, or the longer wait of a delayed card payment. The caller
+    checks that the hold still counts (extending an expired hold could oversell) and holds the lock.
+    """
+    order.hold_expires_at = expires_at
+    for reservation in reservations_of(order):
+        if reservation.state == "held":  # vocabulary: reservation state (shop/inventory's)
+            reservation.expires_at = expires_at
+
+
+def reservations_of(order: Order) -> list[Reservation]:
+    """Every reservation of the order's lines (held, committed or released), line by line."""
     return [r for line in order.lines for r in line.reservations]
+
+
+
+def _still_in_shop(order: Order) -> list[Reservation]:
+    """The order's reservations whose goods have not left their shop (its shipment has not left).
+
+    These are what cancelling or refunding puts back on the shelf; goods that left come back only
+    as returns. (Every order has its shipments; the fallback reads the order status as before.)
+    """
+    if not order.shipments:
+        return reservations_of(order) if order.status in NOT_HANDED_OVER else []
+    left = {s.shop_id for s in order.shipments if s.left_the_shop}
+    return [r for r in reservations_of(order) if r.shop_id not in left]
 
 
 # ---- staff flags ----------------------------------------------------------------------------
@@ -406,18 +453,21 @@ def resolve_flag(order: Order, *, note: str, actor: str) -> Order:
     return order
 
 
-def certificate_lapses(order: Order, on=None) -> list[str]:
+def certificate_lapses(order: Order, on=None, product_ids: set[int] | None = None) -> list[str]:
     """One sentence (English, for staff) per product of the order that has no valid OCOP
     certificate ``on`` that day (today in Vietnam by default): revoked, expired or withdrawn.
 
     Computed from the certificates as they are now, so a revocation or an expiry shows up on
     every open order at once, with no job needed. Lines whose product was deleted are skipped.
+    ``product_ids``: only these products (one shipment's).
     """
     lapses: list[str] = []
     seen: set[int] = set()
     for line in order.lines:
         product = line.product
-        if product is None or product.id in seen or product.valid_certificate(on) is not None:
+        if product is None or product.id in seen or (product_ids is not None and product.id not in product_ids):
+            continue
+        if product.valid_certificate(on) is not None:
             continue
         seen.add(product.id)
         cert = product.latest_certificate
@@ -495,7 +545,8 @@ def _stock_gone(exc: OutOfStock) -> OutOfStock:
 
 
 def transition(order: Order, to_status: str, *, actor: str = "system", note: str = "",
-               user_id: int | None = None, force: bool = False, short_ok: bool = False) -> Order:
+               user_id: int | None = None, force: bool = False, short_ok: bool = False,
+               _shipments_checked: bool = False) -> Order:
     """Move an order to ``to_status`` if the life cycle allows it, with its stock side effects.
 
     The order is re-read under a row lock first, so a customer's cancel, a staff action and a
@@ -527,7 +578,8 @@ def transition(order: Order, to_status: str, *, actor: str = "system", note: str
         raise InvalidTransition(_("Only pick-up orders can be collected at a shop."))
     now = utcnow()
     late = order.hold_expired(now) and to_status != OrderStatus.CANCELLED
-    lapses = certificate_lapses(order) if to_status in GOODS_STEPS or to_status == OrderStatus.PAID else []
+    checks = to_status == OrderStatus.PAID or (to_status in GOODS_STEPS and not _shipments_checked)
+    lapses = certificate_lapses(order) if checks else []
     if to_status in GOODS_STEPS:
         forced = {e.note for e in order.events if e.note.startswith(FORCED_NOTE)}
         lapses = [lapse for lapse in lapses if FORCED_NOTE + lapse not in forced]
@@ -538,7 +590,7 @@ def transition(order: Order, to_status: str, *, actor: str = "system", note: str
         if lapses and not note.strip():
             raise InvalidInput(_("Going on despite a certificate problem needs a note saying why."), field="note")
 
-    reservations = _reservations(order)
+    reservations = reservations_of(order)
     short: list[Reservation] = []
     try:
         if to_status in COMMITS_STOCK:
@@ -552,9 +604,10 @@ def transition(order: Order, to_status: str, *, actor: str = "system", note: str
             inventory.renew_holds(reservations, deadline)
     except OutOfStock as exc:
         raise _stock_gone(exc) from None
-    if to_status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED) and order.status in NOT_HANDED_OVER:
-        # Cancelled, or refunded before hand-over: the goods never left the shop.
-        for reservation in reservations:
+    if to_status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
+        # Cancelled, or refunded: goods that never left their shop go back on the shelf (goods
+        # that left come back only as returns, shop.orders.returns).
+        for reservation in _still_in_shop(order):
             inventory.release_reservation(reservation, reference=order.number, user_id=user_id,
                                           note=note or f"order {to_status}")
 
@@ -565,7 +618,9 @@ def transition(order: Order, to_status: str, *, actor: str = "system", note: str
         order.hold_expires_at = now + timedelta(days=current_app.config["PICKUP_COLLECT_DAYS"])
     elif to_status in COMMITS_STOCK or to_status in GOODS_STEPS:
         order.hold_expires_at = None  # nothing waits on a deadline any more
+    _shipments_follow(order, to_status, actor)  # the shipments' steps, then the order's own
     _record(order, from_status, to_status, actor, note)
+    _payment_follows(order, to_status)
     if late:
         _note(order, f"the hold had expired at {hold_at.isoformat(timespec='minutes')}; "
                      "the stock was checked again" + (" and is short" if short else " and is still there"), actor)
@@ -582,20 +637,291 @@ def transition(order: Order, to_status: str, *, actor: str = "system", note: str
     return order
 
 
-def cancel_by_customer(order: Order, *, payment_pending: Callable[[Order], bool] | None = None) -> Order:
+# ---- shipments (one per source shop) --------------------------------------------------------
+
+_SS = ShipmentState
+# A shipment's life cycle (DESIGN.md); anything not listed is refused with InvalidTransition.
+SHIPMENT_TRANSITIONS: dict[ShipmentState, set[ShipmentState]] = {
+    _SS.TO_PREPARE: {_SS.PACKED, _SS.SHIPPED, _SS.READY_FOR_PICKUP, _SS.CANCELLED},
+    _SS.PACKED: {_SS.SHIPPED, _SS.READY_FOR_PICKUP, _SS.CANCELLED},
+    # shipped → cancelled: a cash-on-delivery parcel refused at the door (goods come back with
+    # shop.orders.returns.return_goods when the courier brings them).
+    _SS.SHIPPED: {_SS.DELIVERED, _SS.CANCELLED},
+    _SS.READY_FOR_PICKUP: {_SS.COLLECTED, _SS.CANCELLED},
+    _SS.DELIVERED: set(),
+    _SS.COLLECTED: set(),
+    _SS.CANCELLED: set(),
+}
+SHIPMENT_DELIVERY_ONLY = {_SS.SHIPPED, _SS.DELIVERED}
+SHIPMENT_PICKUP_ONLY = {_SS.READY_FOR_PICKUP, _SS.COLLECTED}
+# The goods leave the shop: cash orders' held units are sold (ledger ``sale``) at this step.
+SHIPMENT_LEAVES = {_SS.SHIPPED, _SS.COLLECTED}
+# Steps that move goods towards the customer: checked against the products' certificates.
+SHIPMENT_GOODS_STEPS = {_SS.SHIPPED, _SS.READY_FOR_PICKUP, _SS.COLLECTED}
+# Order statuses in which its shipments may be prepared and handed over (a paid order is moved to
+# processing by its first shipment step; an unconfirmed cash order must be confirmed first).
+ORDER_PREPARING = {OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.READY_FOR_PICKUP}
+# Moving a whole order moves its shipments to the matching state (``_shipments_follow``).
+ORDER_TO_SHIPMENT = {
+    OrderStatus.SHIPPED: _SS.SHIPPED, OrderStatus.DELIVERED: _SS.DELIVERED,
+    OrderStatus.READY_FOR_PICKUP: _SS.READY_FOR_PICKUP, OrderStatus.COLLECTED: _SS.COLLECTED,
+    OrderStatus.CANCELLED: _SS.CANCELLED, OrderStatus.REFUNDED: _SS.CANCELLED,
+}
+SHIPMENT_FINISHED = {_SS.DELIVERED, _SS.COLLECTED, _SS.CANCELLED}
+TRACKING_MAX = 80
+
+
+def _record_shipment(order: Order, shipment: Shipment, to_state: ShipmentState, actor: str, note: str,
+                     now: datetime) -> None:
+    from_state = shipment.state
+    shipment.state = to_state
+    if to_state in SHIPMENT_LEAVES:
+        shipment.left_at = now
+    actor = column_text(actor, OrderEvent.actor, "actor")
+    order.events.append(OrderEvent(shipment=shipment, from_status=from_state, to_status=to_state, actor=actor,
+                                   note=note))
+
+
+def _shipments_follow(order: Order, to_status: OrderStatus, actor: str) -> None:
+    """After a whole-order step, move each shipment that can take the matching step.
+
+    Cancelling (or refunding) an order cancels its shipments that are not finished, including a
+    shipped cash-on-delivery parcel refused at the door; delivered and collected ones stay so.
+    """
+    target = ORDER_TO_SHIPMENT.get(to_status)
+    if target is None:
+        return
+    now = utcnow()
+    for shipment in order.shipments:
+        if target == _SS.CANCELLED:
+            if shipment.state not in SHIPMENT_FINISHED:
+                _record_shipment(order, shipment, target, actor, "", now)
+        elif target in SHIPMENT_TRANSITIONS[shipment.state]:
+            _record_shipment(order, shipment, target, actor, "", now)
+
+
+def _order_follows_shipments(order: Order, actor: str, user_id: int | None) -> None:
+    """After a shipment's step, move the order when all its shipments (not cancelled) got there.
+
+    Delivery: all shipped (some maybe delivered already) → shipped; all delivered → delivered.
+    Pick-up: all ready → ready for pick-up; all collected → collected. Every shipment cancelled
+    → the order is cancelled. The order's status is what API v1 ``status`` has always said;
+    ``fulfilment_status`` tells the part-way states ("partly shipped").
+    """
+    active = {s.state for s in order.shipments if s.state != _SS.CANCELLED}
+    if not active:
+        if OrderStatus.CANCELLED in TRANSITIONS.get(order.status, set()):
+            transition(order, OrderStatus.CANCELLED, actor=actor, note="every shipment cancelled", user_id=user_id)
+        return
+    if order.fulfilment == FulfilmentType.DELIVERY:
+        steps = [(OrderStatus.SHIPPED, active <= {_SS.SHIPPED, _SS.DELIVERED}),
+                 (OrderStatus.DELIVERED, active == {_SS.DELIVERED})]
+    else:
+        steps = [(OrderStatus.READY_FOR_PICKUP, active <= {_SS.READY_FOR_PICKUP, _SS.COLLECTED}),
+                 (OrderStatus.COLLECTED, active == {_SS.COLLECTED})]
+    for status, reached in steps:
+        if reached and status in TRANSITIONS.get(order.status, set()):
+            # No note: the shipments' own steps just before it in the history tell why.
+            transition(order, status, actor=actor, user_id=user_id, _shipments_checked=True)
+
+
+def _shipment_lapses(order: Order, shipment: Shipment) -> list[str]:
+    """``certificate_lapses`` for the products of this shipment only."""
+    return certificate_lapses(order, product_ids={r.product_id for r in shipment.reservations})
+
+
+def get_shipment(shipment_id: int | str | None) -> Shipment:
+    """A shipment by its id (as staff type it), or ``NotFound``."""
+    number = whole_number(shipment_id, 1)
+    shipment = db.session.get(Shipment, number) if number is not None else None
+    if shipment is None:
+        raise NotFound(_("There is no shipment %(id)s.", id=shipment_id))
+    return shipment
+
+
+def list_shipments(*, shop_id: int | None = None, states: tuple[str, ...] = (), limit: int = 200) -> list[Shipment]:
+    """Shipments for a shop's staff to work on, oldest order first (all shops when ``shop_id`` is None).
+
+    ``states`` narrows the list (default: every shipment not finished: to prepare, packed,
+    shipped, ready for pick-up).
+    """
+    wanted = [ShipmentState(s) for s in states] or [s for s in ShipmentState if s not in SHIPMENT_FINISHED]
+    query = (select(Shipment).where(Shipment.state.in_(wanted))
+             .options(selectinload(Shipment.order).selectinload(Order.lines).selectinload(OrderLine.reservations),
+                      selectinload(Shipment.shop))
+             .order_by(Shipment.order_id, Shipment.id).limit(limit))
+    if shop_id is not None:
+        query = query.where(Shipment.shop_id == shop_id)
+    return list(db.session.scalars(query))
+
+
+def move_shipment(shipment: Shipment, to_state: str, *, actor: str, note: str = "", carrier: str = "",
+                  tracking_number: str = "", force: bool = False, user_id: int | None = None) -> Shipment:
+    """Move one shipment on (pack, ship, deliver, ready for pick-up, collect, cancel). The caller commits.
+
+    The order is locked first, so two shops' staff working on their own shipments of one order run
+    one after the other. Rules (DESIGN.md, "Order life cycle"):
+    - ``SHIPMENT_TRANSITIONS``; shipped/delivered for delivery orders, ready/collected for pick-up.
+    - A shipment is prepared once its order is confirmed (cash) or paid: a paid order moves to
+      processing at its first shipment step; an order still waiting raises ``NotAllowed``.
+    - Shipped or collected: the goods leave the shop, and a cash order's held units at this shop
+      are sold (ledger ``sale``; ``OutOfStock`` if an expired hold's units are gone). Card and
+      transfer orders sold theirs at payment.
+    - Shipped may record ``carrier`` and ``tracking_number`` (at most 80 characters each).
+    - Shipped, ready, collected are refused while a product of this shipment has no valid OCOP
+      certificate, unless ``force`` with a ``note`` (as ``transition``).
+    - Cancelled: only for cash-on-delivery and pay-at-shop orders (a card or transfer order is
+      cancelled or refunded as a whole) and with a ``note``; its units not yet gone go back on the
+      shelf. Other shipments going on means the customer pays less: the order is flagged for staff.
+    - The order follows when every shipment not cancelled has reached a step
+      (``_order_follows_shipments``).
+    Raises ``InvalidTransition``, ``NotAllowed``, ``InvalidInput``, ``OutOfStock``.
+    """
+    to_state = ShipmentState(to_state)
+    order = lock_order(shipment.order)
+    shipment = next(s for s in order.shipments if s.id == shipment.id)
+    if to_state not in SHIPMENT_TRANSITIONS[shipment.state]:
+        raise InvalidTransition(_("A shipment that is %(state)s cannot become %(to)s.",
+                                  state=shipment.state.label, to=to_state.label))
+    if to_state in SHIPMENT_DELIVERY_ONLY and order.fulfilment != FulfilmentType.DELIVERY:
+        raise InvalidTransition(_("Only delivery orders can be shipped."))
+    if to_state in SHIPMENT_PICKUP_ONLY and order.fulfilment != FulfilmentType.PICKUP:
+        raise InvalidTransition(_("Only pick-up orders can be collected at a shop."))
+    note = (note or "").strip()
+    now = utcnow()
+    if to_state == _SS.CANCELLED:
+        _cancel_shipment(order, shipment, actor=actor, note=note, user_id=user_id, now=now)
+        return shipment
+    if order.status == OrderStatus.PAID:
+        transition(order, OrderStatus.PROCESSING, actor=actor, note="preparation started", user_id=user_id)
+    if order.status not in ORDER_PREPARING:
+        raise NotAllowed(_("Order %(number)s is %(status)s: its shipments are prepared once it is confirmed "
+                           "or paid.", number=order.number, status=order.shown_status().label))
+    lapses: list[str] = []
+    if to_state in SHIPMENT_GOODS_STEPS:
+        forced = {e.note for e in order.events if e.note.startswith(FORCED_NOTE)}
+        lapses = [lapse for lapse in _shipment_lapses(order, shipment) if FORCED_NOTE + lapse not in forced]
+        if lapses and not force:
+            raise NotAllowed(_("Not certified any more: %(lapses)s. Call the customer first; to go on anyway, "
+                               "repeat the command with --force and a --note saying what was agreed.",
+                               lapses="; ".join(lapses)), lapses=len(lapses))
+        if lapses and not note:
+            raise InvalidInput(_("Going on despite a certificate problem needs a note saying why."), field="note")
+    if to_state == _SS.SHIPPED:
+        shipment.carrier = _tracking_text(carrier, "carrier") or shipment.carrier
+        shipment.tracking_number = _tracking_text(tracking_number, "tracking_number") or shipment.tracking_number
+    if to_state in SHIPMENT_LEAVES:
+        try:
+            _commit_stock(order, [r for r in shipment.reservations], user_id, short_ok=False)
+        except OutOfStock as exc:
+            raise _stock_gone(exc) from None
+    _record_shipment(order, shipment, to_state, actor, note, now)
+    for lapse in lapses:
+        _note(order, FORCED_NOTE + lapse, actor)
+    _order_follows_shipments(order, actor, user_id)
+    db.session.flush()
+    return shipment
+
+
+def _tracking_text(value: str | None, field: str) -> str:
+    value = " ".join((value or "").split())
+    if len(value) > TRACKING_MAX:
+        raise InvalidInput(_("At most %(max)s characters.", max=TRACKING_MAX), field=field)
+    return value
+
+
+def _cancel_shipment(order: Order, shipment: Shipment, *, actor: str, note: str, user_id: int | None,
+                     now: datetime) -> None:
+    if not order.payment_method.paid_at_hand_over:
+        raise NotAllowed(_("A card or bank-transfer order is cancelled or refunded as a whole "
+                           "(flask order set-status … cancelled, or flask refund)."))
+    if not note:
+        raise InvalidInput(_("Say in a note why the shipment is cancelled."), field="note")
+    if not shipment.left_the_shop:
+        for reservation in shipment.reservations:
+            inventory.release_reservation(reservation, reference=order.number, user_id=user_id,
+                                          note=f"shipment cancelled: {note}")
+    _record_shipment(order, shipment, _SS.CANCELLED, actor, note, now)
+    if any(s.state != _SS.CANCELLED for s in order.shipments):
+        flag(order, f"the shipment from {shipment.shop.name} was cancelled ({note}): the customer pays less "
+                    "than the order total; tell the courier or the shop what to collect", actor=actor)
+    _order_follows_shipments(order, actor, user_id)
+    db.session.flush()
+
+
+# ---- payment status (the money, apart from the goods) -----------------------------------------
+
+# Statuses after which the shop holds the customer's money (some of it may have gone back since).
+MONEY_HELD = {PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
+
+
+def _payment_follows(order: Order, to_status: OrderStatus) -> None:
+    """Keep ``payment_status`` in step with a status change (DESIGN.md, "payment status").
+
+    Paid: the money arrived (card, transfer). Delivered / collected: a cash order's money was
+    taken at the door or the counter. Refunded: everything went back. Cancelled: a payment that was
+    pending will not come (money that comes anyway is recorded with ``money_received``).
+    """
+    if to_status == OrderStatus.PAID:
+        order.payment_status = PaymentStatus.PAID
+    elif to_status in (OrderStatus.DELIVERED, OrderStatus.COLLECTED) and order.payment_method.paid_at_hand_over:
+        if order.payment_status == PaymentStatus.UNPAID:
+            order.payment_status = PaymentStatus.PAID
+    elif to_status == OrderStatus.REFUNDED:
+        order.payment_status = PaymentStatus.REFUNDED
+    elif to_status == OrderStatus.CANCELLED and order.payment_status == PaymentStatus.PENDING:
+        order.payment_status = PaymentStatus.UNPAID
+
+
+def money_received(order: Order, *, actor: str, note: str = "", reason: str = "") -> Order:
+    """Money arrived for an order that cannot take it the usual way (cancelled, or already paid):
+    the payment status says the shop holds it; ``note`` goes in the history and ``reason`` flags
+    the order for staff (e.g. "refund it"). For payments that arrive on time use ``transition``
+    to paid. The caller commits."""
+    order = lock_order(order)
+    if order.payment_status not in MONEY_HELD:
+        order.payment_status = PaymentStatus.PAID
+    if note:
+        _note(order, note, actor)
+    if reason:
+        flag(order, reason, actor=actor)
+    db.session.flush()
+    return order
+
+
+def refund_recorded(order: Order, amount: int, *, in_full: bool, note: str, actor: str) -> Order:
+    """``amount`` đồng went back to the customer (recorded by ``shop.payments.services.refund``).
+    The caller commits. ``Order.amount_refunded`` adds it up.
+
+    In part: the payment status becomes partially refunded and the history says how much. In
+    full: refunded; the order itself becomes refunded where its life cycle allows it (paid, being
+    prepared, ready for pick-up, delivered, collected), which before hand-over puts its units back
+    on the shelf (``transition``); goods that had left come back only with
+    ``shop.orders.returns.return_goods``. A cancelled order keeps its status.
+    """
+    order = lock_order(order)
+    order.amount_refunded += amount
+    if in_full and OrderStatus.REFUNDED in TRANSITIONS.get(order.status, set()):
+        return transition(order, OrderStatus.REFUNDED, actor=actor, note=note)
+    order.payment_status = PaymentStatus.REFUNDED if in_full else PaymentStatus.PARTIALLY_REFUNDED
+    _note(order, note, actor)
+    db.session.flush()
+    return order
+
+
+def cancel_by_customer(order: Order) -> Order:
     """The customer cancels, if the order has not moved on meanwhile.
 
     The checks run on the order as re-read under its lock: staff or a payment may have moved it
-    between the customer opening the page and pressing the button. ``payment_pending`` (given by
-    the caller for card orders) says whether money may still arrive, in which case we refuse.
+    between the customer opening the page and pressing the button. ``cancel_requested`` is sent
+    under that lock: a receiver (shop.payments: a card payment the bank is still processing, so
+    money may still arrive) refuses by raising ``NotAllowed``.
     """
     order = lock_order(order)
     if order.status not in CUSTOMER_CANCELLABLE:
         raise NotAllowed(_("This order is already being prepared and can no longer be cancelled online. "
                            "Please call the shop."))
-    if payment_pending is not None and payment_pending(order):
-        raise NotAllowed(_("Your bank is still processing the card payment. Please wait for the result "
-                           "or contact us to cancel."))
+    cancel_requested.send(order)
     return transition(order, OrderStatus.CANCELLED, actor="customer", note="cancelled by the customer")
 
 
@@ -613,10 +939,8 @@ def confirm_bank_transfer(order: Order, *, actor: str, user_id: int | None = Non
     if order.payment_method != PaymentMethod.BANK_TRANSFER:
         raise InvalidTransition(_("This order is not paid by bank transfer."))
     if order.status == OrderStatus.CANCELLED:
-        _note(order, "bank transfer received", actor)
-        flag(order, "bank transfer received for a cancelled order: refund it", actor=actor)
-        db.session.flush()
-        return order
+        return money_received(order, actor=actor, note="bank transfer received",
+                              reason="bank transfer received for a cancelled order: refund it")
     return transition(order, OrderStatus.PAID, actor=actor, note="bank transfer received", user_id=user_id,
                       short_ok=True)
 
@@ -686,7 +1010,7 @@ def find_order(number: str | None, token: str | None) -> Order:
     order = db.session.scalars(
         select(Order).where(Order.number == number)
         .options(selectinload(Order.lines).selectinload(OrderLine.reservations).selectinload(Reservation.shop),
-                 selectinload(Order.events))
+                 selectinload(Order.events), selectinload(Order.shipments).selectinload(Shipment.shop))
     ).first()
     if order is None or not secrets.compare_digest(order.access_token, token):
         raise NotFound(_("We could not find that order."))

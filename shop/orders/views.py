@@ -18,12 +18,16 @@ from shop.orders import bp
 from shop.orders import services as orders
 from shop.orders.models import Order
 from shop.orders.forms import CheckoutForm, choice
-from shop.orders.enums import FulfilmentType, OrderStatus, PaymentMethod
+from shop.payments import services as payments
+from shop.payments import views as card_payments
+from shop.orders.enums import (FulfilmentStatus, FulfilmentType, OrderState, OrderStatus, PaymentMethod,
+                               PaymentStatus, ShipmentState)
 from shop.orders.notifications import event_note_label, expired_message, send_order_confirmation
 
 # Templates compare with the enums and show their labels (``OrderStatus.label_of(code)``); the
 # sentences are shared with the confirmation email.
-for _global in (OrderStatus, PaymentMethod, FulfilmentType, event_note_label, expired_message):
+for _global in (OrderStatus, PaymentMethod, FulfilmentType, ShipmentState, PaymentStatus, FulfilmentStatus,
+                OrderState, event_note_label, expired_message):
     bp.add_app_template_global(_global, _global.__name__)
 
 FIELD_ORDER = ("name", "phone", "email", "fulfilment", "street", "ward", "province",
@@ -121,9 +125,7 @@ def checkout():
                 current_app.logger.exception("Could not send the confirmation for order %s", number)
             flash(_("Thank you — your order has been placed. We have emailed you a confirmation "
                     "with a link to this page."), "success")
-            if order.payment_method == PaymentMethod.CARD:
-                from shop.payments import views as card_payments  # on to Stripe Checkout
-
+            if order.payment_method == PaymentMethod.CARD:  # on to Stripe Checkout
                 return clear_cart_cookie(card_payments.card_checkout_redirect(order))
             response = redirect(url_for("orders.detail", number=number, token=access_token))
             return clear_cart_cookie(response)
@@ -162,7 +164,7 @@ def detail(number: str):
             current_app.logger.exception("VietQR settings are wrong (BANK_BIN / BANK_ACCOUNT)")
     response = make_response(render_template(
         "orders/detail.html", order=order, token=token, bank=bank, shown_status=shown_status,
-        cancellable=order.status in orders.CUSTOMER_CANCELLABLE,
+        cancellable=order.status in orders.CUSTOMER_CANCELLABLE, refunded=order.amount_refunded,
     ))
     return _private(response)
 
@@ -171,13 +173,8 @@ def detail(number: str):
 def cancel(number: str):
     token = request.form.get("token")
     order = orders.find_order(number, token)
-    payment_pending = None
-    if order.payment_method == PaymentMethod.CARD:
-        from shop.payments.services import payment_in_progress as payment_pending
     try:
-        # Card money may still arrive while the bank processes it: cancelling then would leave
-        # a refund to chase by hand, so the service refuses.
-        order = orders.cancel_by_customer(order, payment_pending=payment_pending)
+        order = orders.cancel_by_customer(order)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -185,9 +182,7 @@ def cancel(number: str):
     else:
         flash(_("Your order has been cancelled."), "success")
         if order.payment_method == PaymentMethod.CARD:
-            from shop.payments.services import close_open_sessions
-
-            close_open_sessions(order)  # after the commit: no external call inside the transaction
+            payments.close_open_sessions(order)  # after the commit: no external call inside the transaction
         if order.payment_method == PaymentMethod.BANK_TRANSFER:
             flash(_("If you have already made the transfer, please contact us and we will refund it."), "info")
     return _private(redirect(url_for("orders.detail", number=number, token=token)))

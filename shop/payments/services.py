@@ -32,11 +32,10 @@ from sqlalchemy.orm import selectinload
 
 from shop.errors import DomainError, InvalidInput, InvalidTransition, NotAllowed, OutOfStock
 from shop.extensions import db
-from shop.inventory import services as inventory
 from shop.money import MAX_VND, format_vnd
 from shop.orders import services as orders
 from shop.orders.enums import OrderStatus, PaymentMethod
-from shop.orders.models import Order, OrderEvent, OrderLine
+from shop.orders.models import Order, OrderLine
 from shop.payments import gateway
 from shop.payments.enums import (CheckoutState, PaymentProvider, PaymentRecordStatus, RefundStatus,
                                  StripePaymentStatus, StripeSessionStatus)
@@ -94,20 +93,6 @@ class PaymentState:
 # ---- helpers --------------------------------------------------------------------------------
 
 
-def _lock_order(order_id: int) -> Order:
-    """The order, locked for this transaction (``FOR UPDATE`` on PostgreSQL), with fresh lines and holds.
-
-    Everything that changes a card order's payment state takes this lock first, so a webhook, a
-    second click and a refund for the same order run one after the other. SQLite has no row locks
-    but lets one writer at a time through, which serialises these just the same.
-    """
-    return db.session.scalars(
-        select(Order).where(Order.id == order_id).with_for_update()
-        .options(selectinload(Order.lines).selectinload(OrderLine.reservations))
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def _payments(order: Order) -> list[Payment]:
     return list(db.session.scalars(
         select(Payment).where(Payment.order_id == order.id).order_by(Payment.id)
@@ -142,17 +127,7 @@ def move(payment: Payment, to_status: str) -> None:
 
 
 def _note(order: Order, note: str, actor: str = ACTOR) -> None:
-    """A line in the order's history that is not a status change."""
-    order.events.append(OrderEvent(from_status=order.status, to_status=order.status, actor=actor, note=note))
-
-
-def _set_hold(order: Order, expires_at: datetime) -> None:
-    """Make the order's stock hold (and each held reservation) end at ``expires_at``."""
-    order.hold_expires_at = expires_at
-    for line in order.lines:
-        for reservation in line.reservations:
-            if reservation.state == "held":
-                reservation.expires_at = expires_at
+    orders.add_note(order, note, actor)
 
 
 def _hold_active(order: Order, now: datetime, grace: timedelta = timedelta(0)) -> bool:
@@ -208,7 +183,7 @@ def _new_attempt(order: Order, payments: list[Payment], now: datetime) -> Paymen
         idempotency_key=f"ocop-checkout-{order.number}-{attempt}-{secrets.token_hex(4)}",
     )
     db.session.add(payment)
-    _set_hold(order, expires_at)
+    orders.set_hold_deadline(order, expires_at)
     db.session.flush()
     return payment
 
@@ -264,7 +239,7 @@ def start_card_payment(order: Order, success_url: str, cancel_url: str) -> str:
     Raises ``NotAllowed`` / ``InvalidTransition`` (not a payable card order, payment under way,
     time ran out) and ``PaymentError`` (Stripe did not answer or refused).
     """
-    order = _lock_order(order.id)
+    order = orders.lock_order(order.id)
     payments = _payments(order)
     _check_payable(order, payments)
     now = utcnow()
@@ -295,7 +270,7 @@ def start_card_payment(order: Order, success_url: str, cancel_url: str) -> str:
                                  exc.message)
         raise PaymentError(_("We could not open the card payment page. Please try again in a moment.")) from exc
 
-    order = _lock_order(order.id)
+    order = orders.lock_order(order.id)
     payment = db.session.get(Payment, payment_id, populate_existing=True)
     if payment.provider_reference not in (None, session["id"]):
         db.session.rollback()
@@ -312,6 +287,15 @@ def start_card_payment(order: Order, success_url: str, cancel_url: str) -> str:
 def payment_in_progress(order: Order) -> bool:
     """True while a delayed card payment is being processed by the bank (money may still come)."""
     return any(p.status == PaymentRecordStatus.PROCESSING for p in _payments(order))
+
+
+@orders.cancel_requested.connect
+def _refuse_cancel_while_the_bank_processes(order: Order) -> None:
+    """Card money may still arrive while the bank processes it: cancelling then would leave a
+    refund to chase by hand, so the customer's cancel is refused (``orders.cancel_by_customer``)."""
+    if order.payment_method == PaymentMethod.CARD and payment_in_progress(order):
+        raise NotAllowed(_("Your bank is still processing the card payment. Please wait for the result "
+                           "or contact us to cancel."))
 
 
 def close_open_sessions(order: Order) -> None:
@@ -361,7 +345,7 @@ def _begin(session: dict[str, Any]) -> tuple[Payment, Order] | None:
     payment = _find_payment(session)
     if payment is None:
         return None
-    order = _lock_order(payment.order_id)
+    order = orders.lock_order(payment.order_id)
     db.session.refresh(payment)
     if payment.provider_reference is None and session.get("id"):
         payment.provider_reference = session["id"]
@@ -409,6 +393,7 @@ def _money_received(payment: Payment, order: Order, session: dict[str, Any]) -> 
             # The hold had lapsed and the units were sold to someone else meanwhile.
             return _flag(payment, order, "paid, but the held stock is no longer available: restock or refund")
         return OrderStatus.PAID
+    orders.money_received(order, actor=ACTOR)
     if order.status == OrderStatus.CANCELLED:
         return _flag(payment, order, "money received for a cancelled order: refund it")
     return _flag(payment, order, "a second payment for an order that was already paid: refund it")
@@ -431,7 +416,7 @@ def _on_session_completed(session: dict[str, Any]) -> str:
     if order.status == OrderStatus.PENDING_PAYMENT and _hold_active(order, now):
         # The customer has done their part; keep the goods while the bank does its part.
         minutes = current_app.config.get("CARD_ASYNC_HOLD_MINUTES", 3 * 24 * 60)
-        _set_hold(order, now + timedelta(minutes=minutes))
+        orders.set_hold_deadline(order, now + timedelta(minutes=minutes))
     _note(order, "card payment is being processed by the bank")
     return PaymentRecordStatus.PROCESSING
 
@@ -489,7 +474,7 @@ def _on_charge_refunded(charge: dict[str, Any]) -> str:
     payment = db.session.scalars(select(Payment).where(Payment.payment_intent == intent)).first() if intent else None
     if payment is None:
         return "ignored: unknown payment"
-    order = _lock_order(payment.order_id)
+    order = orders.lock_order(payment.order_id)
     db.session.refresh(payment)
     total = charge.get("amount_refunded")
     if not isinstance(total, int) or total <= payment.amount_refunded:
@@ -763,11 +748,8 @@ def _method_label(payment: Payment) -> str:
 def _apply_refund(payment: Payment, order: Order, amount: int, *, actor: str, reference: str | None = None) -> None:
     """Book ``amount`` refunded on ``payment`` and show it on the order.
 
-    When nothing the customer paid for the order is left (all its payments refunded), the order
-    becomes refunded where the life cycle allows it (paid, being prepared, ready for pick-up,
-    delivered, collected). An order that was never handed over gets its units back on the shelf
-    (``orders.transition`` writes the ledger ``release`` rows), since they never left the shop;
-    goods that had left come back only with ``shop.orders.returns.return_goods``.
+    The order's side (payment status, refunded in full or in part, stock back on the shelf
+    before hand-over) is the orders area's rule: ``orders.refund_recorded``.
     """
     payment.amount_refunded += amount
     received = payment.amount_received or 0
@@ -777,13 +759,11 @@ def _apply_refund(payment: Payment, order: Order, amount: int, *, actor: str, re
     kept = sum(max(0, (p.amount_received or 0) - p.amount_refunded) for p in siblings)
     how = _method_label(payment) + (f", reference {reference}" if reference else "")
     if kept > 0:
-        _note(order, f"refund of {format_vnd(amount)} {how} (partial; {format_vnd(kept)} kept)", actor)
-        return
-    note = f"refund of {format_vnd(amount)} {how} (refunded in full)"
-    if OrderStatus.REFUNDED not in orders.TRANSITIONS.get(order.status, set()):
-        _note(order, note, actor)
-        return
-    orders.transition(order, OrderStatus.REFUNDED, actor=actor, note=note)
+        orders.refund_recorded(order, amount, in_full=False, actor=actor,
+                               note=f"refund of {format_vnd(amount)} {how} (partial; {format_vnd(kept)} kept)")
+    else:
+        orders.refund_recorded(order, amount, in_full=True, actor=actor,
+                               note=f"refund of {format_vnd(amount)} {how} (refunded in full)")
 
 
 def _refundable_payment(order: Order) -> Payment:
@@ -901,7 +881,7 @@ def refund(order: Order, amount: int | None = None, *, actor: str, reason: str =
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX or _CONTROL.search(reason):
         raise InvalidInput(_("The note is too long or contains characters we cannot accept."), field="reason")
-    order = _lock_order(order.id)
+    order = orders.lock_order(order.id)
     if order.payment_method in OFFLINE_PROVIDERS:
         try:
             return _refund_offline(order, amount, actor=actor, reason=reason, reference=reference)
@@ -938,7 +918,7 @@ def refund(order: Order, amount: int | None = None, *, actor: str, reason: str =
             raise PaymentError(_("Stripe did not answer. Run the same refund again: "
                                  "it will not be paid out twice.")) from exc
         # A definite no (already refunded, amount too large…): this request is over.
-        order = _lock_order(order_id)
+        order = orders.lock_order(order_id)
         row = db.session.get(Refund, refund_id, populate_existing=True)
         if row.status == RefundStatus.REQUESTED:
             row.status = RefundStatus.FAILED
@@ -946,7 +926,7 @@ def refund(order: Order, amount: int | None = None, *, actor: str, reason: str =
         db.session.commit()
         raise PaymentError(_("Stripe refused the refund: %(reason)s", reason=exc.message)) from exc
 
-    order = _lock_order(order_id)
+    order = orders.lock_order(order_id)
     payment = db.session.get(Payment, payment_id, populate_existing=True)
     row = db.session.get(Refund, refund_id, populate_existing=True)
     row.provider_reference = row.provider_reference or answer.get("id")
