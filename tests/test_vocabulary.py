@@ -31,7 +31,7 @@ MARKER = "vocabulary:"
 # {value: files where that word belongs to the other vocabulary}. Certificate statuses and lapse
 # reasons (catalog area) share ``expired`` and ``pending`` with payments.
 OTHER_VOCABULARIES = {
-    "expired": {"shop/catalog/models.py", "shop/catalog/views.py", "shop/seed/demo.py",
+    "expired": {"shop/catalog/models.py", "shop/catalog/views.py", "shop/seed/demo.py", "shop/seed/loader.py",
                 "templates/catalog/product.html", "templates/macros/_labels.html"},
     "pending": {"shop/catalog/models.py", "templates/macros/_labels.html"},
 }
