@@ -82,6 +82,12 @@ class Config:
     MAX_OPEN_UNITS_PER_CUSTOMER = _int("MAX_OPEN_UNITS_PER_CUSTOMER", 100)
     CART_COOKIE_NAME = "cart"
     CARD_RELEASE_GRACE_MINUTES = _int("CARD_RELEASE_GRACE_MINUTES", 10)
+    # Lots: a lot whose best-before day is fewer than this many days away (Vietnam's calendar) is
+    # not sold online; the shop may still sell it at the counter with a notice (issue 10).
+    LOT_ONLINE_MARGIN_DAYS = _int("LOT_ONLINE_MARGIN_DAYS", 30)
+    # The shop's public address, printed in QR stamps (https://ocop.example.vn); unset: the address
+    # the stamp sheet was requested at.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").strip()
 
     # Card payments (Stripe Checkout). Without STRIPE_SECRET_KEY the card option is hidden.
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")

@@ -98,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.payments.views import bp as payments_bp
     from shop.producers.views import bp as producers_bp
     from shop.seo import bp as seo_bp
+    from shop.inventory.views import bp as trace_bp
     from shop.shops.views import bp as shops_bp
 
     app.register_blueprint(catalog_bp)
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cart_bp, url_prefix="/cart")
     app.register_blueprint(orders_bp, url_prefix="/orders")
     app.register_blueprint(payments_bp, url_prefix="/payments")
+    app.register_blueprint(trace_bp, url_prefix="/q")  # QR stamps' trace pages (shop/inventory/trace.py)
     # The JSON API (/api/v1) authenticates nothing by cookie, so it has no CSRF to protect against.
     from shop.extensions import csrf
 

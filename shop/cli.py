@@ -33,21 +33,23 @@ def seed_demo_command(if_empty: bool) -> None:
 @click.command("check-ledger")
 @with_appcontext
 def check_ledger_command() -> None:
-    """Fail if any stock level differs from the sum of its ledger rows, or a listing read model
+    """Fail if any stock level (per shop × product or per shop × lot) differs from the sum of its
+    ledger rows, or a listing read model
     (stars, availability) from the certificates and holds it is read from."""
     from shop.catalog.listing import read_model_mismatches
     from shop.extensions import db
-    from shop.inventory.services import ledger_mismatches
+    from shop.inventory.services import ledger_mismatches, lot_ledger_mismatches
 
     mismatches = ledger_mismatches()
     for shop_id, product_id, on_hand, total in mismatches:
         click.echo(f"shop {shop_id} product {product_id}: on_hand {on_hand} but ledger says {total}")
-    problems = read_model_mismatches(db.session)
+    problems = lot_ledger_mismatches() + read_model_mismatches(db.session)
     for problem in problems:
         click.echo(problem)
     if mismatches or problems:
         raise SystemExit(1)
-    click.echo("Stock levels agree with the ledger; listings agree with certificates and holds.")
+    click.echo("Stock levels agree with the ledger, per product and per lot; listings agree with "
+               "certificates and holds.")
 
 
 @click.command("release-expired")
@@ -261,3 +263,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(release_expired_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(check_ledger_command)
+    from shop.inventory.cli import lot_group
+
+    app.cli.add_command(lot_group)

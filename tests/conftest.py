@@ -113,6 +113,10 @@ def _check_read_models() -> None:
         db.session.rollback()
         problems = read_model_mismatches(db.session)
     assert problems == [], "listing read models disagree with their sources: " + "; ".join(problems[:5])
+    from shop.inventory.services import lot_ledger_mismatches
+
+    problems = lot_ledger_mismatches()
+    assert problems == [], "lot stock disagrees with the ledger: " + "; ".join(problems[:5])
 
 
 class IsolatedClient(FlaskClient):

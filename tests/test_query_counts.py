@@ -5,7 +5,7 @@ import pytest
 
 from shop.catalog.models import Certificate, Product
 from shop.extensions import db
-from shop.inventory.models import StockLevel, StockMovement
+from shop.inventory.models import Lot, LotStock, StockLevel, StockMovement
 from shop.producers.models import Producer
 from shop.timeutil import today_vn
 
@@ -29,8 +29,13 @@ def grow_catalogue(size: int, producer_id: int, group_id: int, shop_id: int) -> 
                     level="province", issued_on=issued, expires_on=issued + timedelta(days=1000))
         for i, p in enumerate(products)
     )
+    lots = [Lot(product_id=p.id, code="L1") for p in products]
+    db.session.add_all(lots)
+    db.session.flush()
     db.session.add_all(StockLevel(shop_id=shop_id, product_id=p.id, on_hand=5) for p in products)
-    db.session.add_all(StockMovement(shop_id=shop_id, product_id=p.id, delta=5, reason="receive") for p in products)
+    db.session.add_all(LotStock(shop_id=shop_id, lot_id=lot.id, product_id=lot.product_id, on_hand=5) for lot in lots)
+    db.session.add_all(StockMovement(shop_id=shop_id, product_id=lot.product_id, lot_id=lot.id, delta=5,
+                                     reason="receive") for lot in lots)
     db.session.commit()
     return {"slug": products[0].slug, "producer": products[0].producer.slug}
 

@@ -6,7 +6,7 @@ Every function here runs a fixed number of SQL statements whatever the size of t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from flask_babel import gettext as _
@@ -23,7 +23,7 @@ from shop.catalog.models import Certificate, Product, ProductGroup
 from shop.errors import NotFound
 from shop.extensions import db
 from shop.inventory.models import StockLevel
-from shop.inventory.services import available_units_expr, in_stock_clause, shop_available_expr
+from shop.inventory.services import available_units_expr, in_stock_clause, next_lots, shop_available_expr
 from shop.places.models import Locality
 from shop.places.services import with_lineage
 from shop.producers.models import Producer
@@ -333,6 +333,8 @@ class ProductDetail:
     product: Product
     certificate: Certificate | None  # the valid one, if any
     stock: list[tuple[Shop, int]]  # shops with units available (on hand less active holds)
+    # {shop_id: the lot the next buyer would receive there (FEFO, after live holds)}
+    next_lots: dict = field(default_factory=dict)
 
     @property
     def sellable(self) -> bool:
@@ -344,9 +346,10 @@ class ProductDetail:
 
 
 def product_detail(slug: str) -> ProductDetail:
-    """Everything the product page shows, in three queries; unknown slug → ``NotFound``.
+    """Everything the product page shows, in five queries; unknown slug → ``NotFound``.
 
-    Stock per shop reads only this product's stock rows and live holds.
+    Stock per shop reads only this product's stock rows and live holds; the lots the next buyer
+    would receive (their best-before dates) only this product's lot stock.
     """
     listing.refresh_stale(db.session)
     product = db.session.scalars(
@@ -367,5 +370,6 @@ def product_detail(slug: str) -> ProductDetail:
         .where(StockLevel.product_id == product.id, available > 0, Shop.active.is_(True))
         .order_by(available.desc(), Shop.name)
     ).all()
-    return ProductDetail(product=product, certificate=product.valid_certificate(),
-                         stock=[(shop, int(units)) for shop, units in stock])
+    stock = [(shop, int(units)) for shop, units in stock]
+    lots = next_lots(product.id, [shop.id for shop, _units in stock]) if stock else {}
+    return ProductDetail(product=product, certificate=product.valid_certificate(), stock=stock, next_lots=lots)

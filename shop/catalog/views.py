@@ -15,6 +15,7 @@ from shop.catalog.services import SORTS, ProductDetail, browse, facets, featured
 from shop.errors import NotFound
 from shop.extensions import limiter
 from shop.i18n import current_lang
+from shop.inventory.services import best_before_range
 from shop.producers.services import spotlight
 from shop.shops.services import public_shops
 from shop.timeutil import today_vn
@@ -134,4 +135,6 @@ def product(slug: str):
         warehouse_units=warehouse_units,
         expiring_soon=expiring_soon,
         low_stock=LOW_STOCK,
+        best_before=best_before_range(detail.next_lots[shop.id] for shop, _units in detail.stock
+                                      if shop.id in detail.next_lots),
     )

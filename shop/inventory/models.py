@@ -1,21 +1,164 @@
+"""Stock per shop and lot: levels, the ledger, holds, and the lots themselves.
+
+Shapes: a ``Lot`` is one delivery of a product (the producer's lot code, production and
+best-before dates, a recall); ``LotStock`` is units of one lot at one shop; ``StockLevel`` is the
+total of a product at a shop (every lot, sellable or not): the row that holds and sales lock, and
+where the low-stock threshold lives. ``StockMovement`` is the ledger: every row names its lot, so
+``StockLevel.on_hand`` = Σ ``LotStock.on_hand`` of its lots = Σ ledger deltas (per product and
+per lot), always. Holds (``Reservation``) are per shop × product, not per lot: lots are chosen
+first-expiring-first when units leave (``shop.inventory.services.commit_reservation``).
+"""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import db
-from shop.timeutil import UTCDateTime, utcnow
+from shop.timeutil import VN_TZ, UTCDateTime, utcnow
 
-MOVEMENT_REASONS = (
-    "receive", "sale", "adjust", "count", "transfer_out", "transfer_in", "return", "release",
-)
+
+class MovementReason(StrEnum):
+    """Why a ledger row changed stock (``stock_movement.reason``)."""
+
+    RECEIVE = "receive"
+    SALE = "sale"
+    ADJUST = "adjust"
+    COUNT = "count"
+    TRANSFER_OUT = "transfer_out"
+    TRANSFER_IN = "transfer_in"
+    RETURN = "return"
+    RELEASE = "release"
+    WRITE_OFF = "write_off"
+    RECALL = "recall"
+
+    @property
+    def label(self) -> str:
+        return str(MOVEMENT_REASON_LABELS[self])
+
+
+MOVEMENT_REASON_LABELS = {
+    MovementReason.RECEIVE: _l("goods received"),
+    MovementReason.SALE: _l("sold to a customer"),
+    MovementReason.ADJUST: _l("stock adjusted"),
+    MovementReason.COUNT: _l("stock count"),
+    MovementReason.TRANSFER_OUT: _l("sent to another shop"),
+    MovementReason.TRANSFER_IN: _l("received from another shop"),
+    MovementReason.RETURN: _l("returned by the customer"),
+    MovementReason.RELEASE: _l("back on the shelf"),
+    MovementReason.WRITE_OFF: _l("written off"),
+    MovementReason.RECALL: _l("withdrawn for a recall"),
+}
+
+MOVEMENT_REASONS = tuple(r.value for r in MovementReason)
+
+
+class ReservationState(StrEnum):
+    """A hold's state: ``held`` counts against availability until it expires; ``committed`` units
+    were sold (ledger ``sale``); ``released`` units went back (or never left)."""
+
+    HELD = "held"
+    COMMITTED = "committed"
+    RELEASED = "released"
+
+    @property
+    def label(self) -> str:
+        return str(RESERVATION_STATE_LABELS[self])
+
+
+RESERVATION_STATE_LABELS = {
+    ReservationState.HELD: _l("units held"),
+    ReservationState.COMMITTED: _l("units sold"),
+    ReservationState.RELEASED: _l("hold released"),
+}
+
+RESERVATION_STATES = tuple(s.value for s in ReservationState)
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+def expiry_instant(best_before: date | None) -> datetime | None:
+    """The instant a lot expires: midnight in Vietnam at the end of its best-before day (UTC-aware).
+
+    A lot is sellable through its best-before day (DOMAIN.md, "Lots, dates and food safety").
+    """
+    if best_before is None:
+        return None
+    return datetime.combine(best_before + timedelta(days=1), time(0), tzinfo=VN_TZ).astimezone(UTC)
+
+
+class Lot(db.Model):
+    """One lot (số lô) of a product: the producer's code, production date (NSX) and best-before
+    date (HSD, optional for crafts), and a recall if there was one.
+
+    ``expires_at`` is ``expiry_instant(best_before)``, stored so that SQL compares it with now
+    (no job needed); ``set_dates`` keeps the two in step. A lot's stock per shop is in
+    ``LotStock``; its received quantity and history are its ledger rows.
+    """
+
+    __tablename__ = "lot"
+    __table_args__ = (
+        UniqueConstraint("product_id", "code", name="uq_lot_product_code"),
+        CheckConstraint("best_before IS NULL OR produced_on IS NULL OR best_before >= produced_on",
+                        name="best_before_not_before_production"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    produced_on: Mapped[Optional[date]] = mapped_column(Date)
+    best_before: Mapped[Optional[date]] = mapped_column(Date)
+    expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recalled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    recall_reason: Mapped[str] = mapped_column(Text, default="")
+    recall_reference: Mapped[Optional[str]] = mapped_column(String(80))
+    recalled_by: Mapped[Optional[int]] = mapped_column(Integer)  # FK added with accounts
+
+    product = relationship("Product")
+
+    def set_dates(self, produced_on: date | None, best_before: date | None) -> None:
+        self.produced_on = produced_on
+        self.best_before = best_before
+        self.expires_at = expiry_instant(best_before)
+
+    @property
+    def recalled(self) -> bool:
+        return self.recalled_at is not None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or utcnow())
+
+
+class LotStock(db.Model):
+    """Units of one lot at one shop; always the sum of that shop's ledger rows for the lot."""
+
+    __tablename__ = "lot_stock"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "lot_id", name="uq_lot_stock_shop_lot"),
+        CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+        Index("ix_lot_stock_shop_product", "shop_id", "product_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))  # the lot's, for the index
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+
+    shop = relationship("Shop")
+    lot = relationship("Lot")
 
 
 class StockLevel(db.Model):
-    """How many units of a product a shop has on hand; always the sum of its ledger rows."""
+    """How many units of a product a shop has on hand (all lots); always the sum of its ledger rows."""
 
     __tablename__ = "stock_level"
     __table_args__ = (
@@ -39,17 +182,24 @@ class StockLevel(db.Model):
 
 
 class StockMovement(db.Model):
-    """One row of the stock ledger. Rows are only ever added, never changed."""
+    """One row of the stock ledger. Rows are only ever added, never changed.
+
+    ``lot_id`` names the lot whose units moved; ``reservation_id`` the hold a sale, release or
+    return belongs to (so an order line's lots and a lot's buyers are read from the ledger).
+    """
 
     __tablename__ = "stock_movement"
     __table_args__ = (
         CheckConstraint("delta <> 0", name="delta_not_zero"),
+        CheckConstraint(_in("reason", MOVEMENT_REASONS), name="reason_known"),
         Index("ix_stock_movement_shop_product", "shop_id", "product_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True)
+    reservation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("reservation.id"), index=True)
     delta: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(20))
     reference: Mapped[Optional[str]] = mapped_column(String(80))
@@ -59,9 +209,7 @@ class StockMovement(db.Model):
 
     shop = relationship("Shop")
     product = relationship("Product")
-
-
-RESERVATION_STATES = ("held", "committed", "released")
+    lot = relationship("Lot")
 
 
 class Reservation(db.Model):
@@ -70,11 +218,13 @@ class Reservation(db.Model):
     A held reservation with ``expires_at`` in the past no longer counts against availability, even
     before ``flask release-expired`` marks it released. Lines split across shops have one
     reservation per source shop, so reservations are also the record of where a line comes from.
+    Which lots a committed reservation took is in the ledger (``services.lots_taken``).
     """
 
     __tablename__ = "reservation"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(_in("state", RESERVATION_STATES), name="state_known"),
         Index("ix_reservation_shop_product_state", "shop_id", "product_id", "state"),
         Index("ix_reservation_product_state", "product_id", "state"),
     )
@@ -84,7 +234,7 @@ class Reservation(db.Model):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     quantity: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(20), default="held")
+    state: Mapped[str] = mapped_column(String(20), default=ReservationState.HELD)
     expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

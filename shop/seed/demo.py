@@ -24,7 +24,8 @@ decision numbers and dates not given come from a generator seeded per product, s
 
 ``seed_demo()`` is idempotent: rows are looked up by slug or code and only missing ones are made;
 certificates are written only for products that have none; opening stock (stock.csv) is received
-only where a shop × product has no ledger row yet. Pictures are drawn only when their file is missing.
+only where a shop × product has no ledger row yet, in demo lots with dates computed from today
+(``shop/seed/lots.py``). Pictures are drawn only when their file is missing.
 """
 from __future__ import annotations
 
@@ -39,12 +40,14 @@ from sqlalchemy import select
 
 from shop.catalog.models import VALIDITY_MONTHS, Certificate, Product, ProductGroup
 from shop.extensions import db
-from shop.inventory.models import StockMovement
+from shop.inventory.models import Lot, StockMovement
+from shop.inventory.recalls import recall_lot
 from shop.inventory.services import receive
 from shop.places.models import Locality
 from shop.producers.models import Producer
 from shop.seed import images
 from shop.seed.loader import DemoData, ProductSpec, load_demo_data
+from shop.seed.lots import LOT_NOTE, RECALL, product_lots, split_receipt
 from shop.shops.models import Shop
 from shop.text import slugify
 from shop.timeutil import today_vn
@@ -268,21 +271,46 @@ def _seed_shops(data: DemoData, places: dict[str, Locality], made: Counter) -> d
     return shops
 
 
-def _seed_stock(data: DemoData, shops, products, made: Counter) -> None:
-    """Receive stock.csv's opening stock, in file order, where a shop × product has no ledger yet."""
+def _seed_stock(data: DemoData, shops, products, today: date, made: Counter) -> None:
+    """Receive stock.csv's opening stock, in file order, where a shop × product has no ledger yet,
+    spread over the product's demo lots (``shop/seed/lots.py``); then recall the demo's recalled lot."""
     db.session.flush()  # ids for new shops and products
     stocked = set(db.session.execute(
         select(StockMovement.shop_id, StockMovement.product_id)
         .where(StockMovement.product_id.in_([p.id for p in products.values()]))
         .distinct()
     ).all())
+    made_lots: dict[tuple[int, str], Lot] = {}
     for row in data.stock:
         shop, product = shops[row.shop], products[row.product]
         if (shop.id, product.id) in stocked:
             continue  # this shop already has a ledger for the product: never add opening stock twice
-        receive(shop.id, product.id, row.quantity, note=OPENING_NOTE)
+        rng = _rng("lots", row.shop, row.product)
+        lots = product_lots(row.product, today)
+        for index, units in split_receipt(row.quantity, lots, rng):
+            key = (product.id, lots[index]["code"])
+            lot = made_lots.get(key) or made_lots.setdefault(key, _demo_lot(product, lots[index]))
+            receive(shop.id, product.id, units, note=OPENING_NOTE, lot_id=lot.id)
         stocked.add((shop.id, product.id))
         made["receipts"] += 1
+    slug, index, reason, reference = RECALL
+    plan = product_lots(slug, today)
+    lot = made_lots.get((products[slug].id, plan[index]["code"])) if slug in products else None
+    if lot is not None and lot.recalled_at is None and lot.note == LOT_NOTE:
+        recall_lot(lot.id, reason, reference=reference, actor="demo seed")
+        made["recalls"] += 1
+
+
+def _demo_lot(product: Product, spec: dict) -> Lot:
+    """The product's demo lot with this code, created (dates as planned, past ones included: the
+    lot was received while it was still good) if missing."""
+    lot = db.session.scalar(select(Lot).where(Lot.product_id == product.id, Lot.code == spec["code"]))
+    if lot is None:
+        lot = Lot(product_id=product.id, code=spec["code"], note=LOT_NOTE)
+        lot.set_dates(spec["produced_on"], spec["best_before"])
+        db.session.add(lot)
+        db.session.flush()
+    return lot
 
 
 # Version 2 of the demo pictures carries no text (see shop/seed/images.py). Rows that still point
@@ -339,7 +367,7 @@ def seed_demo(data: DemoData | None = None) -> str:
     db.session.flush()
     products = _seed_products(data, producers, groups, today, made)
     shops = _seed_shops(data, places, made)
-    _seed_stock(data, shops, products, made)
+    _seed_stock(data, shops, products, today, made)
     db.session.flush()
     _ensure_pictures(data, producers, products, made)
     db.session.commit()
