@@ -322,7 +322,7 @@ def test_the_lots_migration_turns_existing_stock_into_one_undated_lot_per_shop_a
         number, line_id, shop_ids, product_id = order.number, order.lines[0].id, [s.id for s in shops], product.id
         db.session.remove()
 
-        downgrade(revision="0008_order_review")
+        downgrade(revision="0009_order_shape")
         upgrade()
 
         lots = db.session.execute(select(Lot.code, Lot.best_before, LotStock.shop_id, LotStock.on_hand)

@@ -79,6 +79,16 @@ RESERVATION_STATE_LABELS = {
 RESERVATION_STATES = tuple(s.value for s in ReservationState)
 
 
+class LotState(StrEnum):
+    """Where a lot stands at an instant (``shop.inventory.services.lot_state``): sold online,
+    kept for the counter (inside the online margin), past its best-before day, or recalled."""
+
+    SELLABLE = "sellable"
+    SHORT_DATED = "short_dated"
+    EXPIRED = "expired"  # vocabulary: the lot's, not Stripe's session status
+    RECALLED = "recalled"
+
+
 def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 

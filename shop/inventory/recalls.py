@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from shop.errors import InvalidInput, NotAllowed, NotFound
 from shop.extensions import db
 from shop.inventory import services as inventory
-from shop.inventory.models import Lot, LotStock, MovementReason, Reservation, ReservationState, StockMovement
+from shop.inventory.models import Lot, LotState, LotStock, MovementReason, Reservation, ReservationState, StockMovement
 from shop.timeutil import utcnow
 
 REASON_MAX = 500
@@ -131,7 +131,7 @@ class Withdrawal:
     shop_id: int
     lot: Lot
     units: int
-    state: str  # "recalled", "expired" or "short_dated"
+    state: LotState  # recalled, expired or short-dated
 
 
 def to_withdraw(shop_id: int | None = None, *, now: datetime | None = None,
@@ -162,11 +162,11 @@ def withdraw(shop_id: int, lot_id: int, quantity: int | None = None, *, user_id:
     if lot is None:
         raise NotFound("No such lot.")
     state = inventory.lot_state(lot, margin_days=0)
-    if state not in ("recalled", "expired"):
+    if state not in (LotState.RECALLED, LotState.EXPIRED):
         raise NotAllowed(f"Lot {lot.code} is neither recalled nor expired.")
-    reason = MovementReason.RECALL if state == "recalled" else MovementReason.WRITE_OFF
+    reason = MovementReason.RECALL if state == LotState.RECALLED else MovementReason.WRITE_OFF
     note = _text(note, "note", 500, required=False) or (
-        f"recall: {lot.recall_reason}" if state == "recalled" else "expired")
+        f"recall: {lot.recall_reason}" if state == LotState.RECALLED else "past its best-before date")
     return inventory.write_off(shop_id, lot.id, quantity, user_id=user_id, note=note, reason=reason)
 
 

@@ -33,7 +33,7 @@ from sqlalchemy.orm.util import identity_key
 
 from shop.errors import InvalidInput, NotAllowed, NotFound, OutOfStock
 from shop.extensions import db
-from shop.inventory.models import (MOVEMENT_REASONS, Lot, LotStock, MovementReason, Reservation,
+from shop.inventory.models import (MOVEMENT_REASONS, Lot, LotState, LotStock, MovementReason, Reservation,
                                    ReservationState, StockLevel, StockMovement)
 from shop.timeutil import VN_TZ, today_vn, utcnow
 
@@ -76,19 +76,19 @@ def sellable_lot_clause(now: datetime | None = None, *, margin_days: int | None 
     return and_(Lot.recalled_at.is_(None), or_(Lot.expires_at.is_(None), Lot.expires_at > cutoff))
 
 
-def lot_state(lot: Lot, now: datetime | None = None, *, margin_days: int | None = None) -> str:
+def lot_state(lot: Lot, now: datetime | None = None, *, margin_days: int | None = None) -> LotState:
     """``recalled``, ``expired`` (past its best-before day), ``short_dated`` (within the online
     margin: counter only, with a notice) or ``sellable`` — the Python twin of ``sellable_lot_clause``."""
     now = now or utcnow()
     if lot.recalled_at is not None:
-        return "recalled"
+        return LotState.RECALLED
     if lot.expires_at is None:
-        return "sellable"
+        return LotState.SELLABLE
     if lot.expires_at <= now:
-        return "expired"
+        return LotState.EXPIRED
     if lot.expires_at <= _cutoff(now, margin_days):
-        return "short_dated"
-    return "sellable"
+        return LotState.SHORT_DATED
+    return LotState.SELLABLE
 
 
 def fefo_order():

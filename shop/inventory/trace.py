@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.errors import NotFound
 from shop.extensions import db
-from shop.inventory.models import Lot, LotStock
+from shop.inventory.models import Lot, LotState, LotStock
 from shop.inventory.services import fefo_order, lot_state
 from shop.timeutil import utcnow
 
@@ -70,7 +70,7 @@ class Trace:
 
     product: object
     lot: Lot | None
-    lot_state: str | None  # "sellable", "short_dated", "expired" or "recalled"
+    lot_state: LotState | None  # None for a product-level trace
     now: datetime
 
 
@@ -127,7 +127,7 @@ def shop_stamps(shop_id: int) -> list[Stamp]:
     ).all()
     stamps = []
     for lot in lots:
-        if lot_state(lot, now, margin_days=0) != "sellable":
+        if lot_state(lot, now, margin_days=0) != LotState.SELLABLE:
             continue
         url = trace_url(lot.product_id, lot.id)
         stamps.append(Stamp(product=lot.product, lot=lot, url=url, svg=qr_svg(url, scale=1, sized=False)))

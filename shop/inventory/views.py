@@ -13,6 +13,7 @@ from shop.errors import NotFound
 from shop.extensions import db
 from shop.inputs import whole_number
 from shop.inventory import trace
+from shop.inventory.models import LotState
 from shop.timeutil import today_vn
 
 bp = Blueprint("trace", __name__)
@@ -31,6 +32,7 @@ def _page(found: trace.Trace):
     shown = valid or product.latest_certificate
     response = Response(render_template("inventory/trace.html", trace=found, product=product, valid=valid,
                                         shown=shown, states=states,
+                                        lot_gone=found.lot_state in (LotState.RECALLED, LotState.EXPIRED),
                                         on_sale=bool(product.listed and valid)))
     response.headers["X-Robots-Tag"] = "noindex"  # the product page is the one to index
     return response

@@ -1,7 +1,7 @@
 """lots: stock per shop and lot, ledger rows that name their lot (and their hold), recalls
 
-Revision ID: 0009_lots
-Revises: 0008_order_review
+Revision ID: 0010_lots
+Revises: 0009_order_shape
 Create Date: 2026-11-30 23:45:00
 
 Existing stock is kept: each shop × product that has a stock level or ledger rows gets one lot,
@@ -18,15 +18,15 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009_lots'
-down_revision = '0008_order_review'
+revision = '0010_lots'
+down_revision = '0009_order_shape'
 branch_labels = None
 depends_on = None
 
 REASONS = ("receive", "sale", "adjust", "count", "transfer_out", "transfer_in", "return", "release",
            "write_off", "recall")
 STATES = ("held", "committed", "released")
-OPENING_NOTE = ("Stock on hand before lots were tracked (migration 0009_lots); production and "
+OPENING_NOTE = ("Stock on hand before lots were tracked (migration 0010_lots); production and "
                 "best-before dates unknown: read them on the packages.")
 
 
