@@ -34,6 +34,59 @@ class InvalidInput(DomainError):
     status = 400
 
 
+class InvalidFields(InvalidInput):
+    """Several inputs are wrong at once. ``errors`` maps each field to its messages, in the order
+    the fields were checked (a form's order); the field name "" holds errors about no one field.
+
+    ``message`` and ``details["field"]`` are the first error, so code that reads one error (the JSON
+    API's ``field``) still gets a sensible one.
+    """
+
+    def __init__(self, errors: dict[str, list[str]]):
+        field, messages = next(iter(errors.items()))
+        super().__init__(messages[0], **({"field": field} if field else {}))
+        self.errors = errors
+
+
+class FieldErrors:
+    """Collects every field's ``InvalidInput`` so a form reports all its problems in one answer.
+
+    Usage (services)::
+
+        errors = FieldErrors()
+        name = errors.check(column_text, raw_name, User.name, "name")   # None if it failed
+        email = errors.check(clean_email, raw_email)
+        errors.raise_if_any()                                           # InvalidFields, or nothing
+
+    A check that raises ``InvalidFields`` itself (a nested group of fields) adds all of its errors.
+    """
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+
+    def add(self, field: str | None, message: str) -> None:
+        self.errors.setdefault(field or "", []).append(message)
+
+    def check(self, func, *args, **kwargs):
+        """``func(*args, **kwargs)``, or None after recording the InvalidInput it raised."""
+        try:
+            return func(*args, **kwargs)
+        except InvalidFields as exc:
+            for field, messages in exc.errors.items():
+                for message in messages:
+                    self.add(field, message)
+        except InvalidInput as exc:
+            self.add(exc.details.get("field"), exc.message)
+        return None
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise InvalidFields(self.errors)
+
+
 class OutOfStock(DomainError):
     code = "out_of_stock"
     status = 409

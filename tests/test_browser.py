@@ -72,6 +72,12 @@ def test_a_guest_finds_gao_nep_tai_and_orders_it_cash_on_delivery(
     assert "400.000" in page.content()
 
     page.goto(live_server + "/orders/checkout")
+    # Sent empty, the form lists all six missing fields at once and the focus goes to that list.
+    page.locator("main form button.button--block[type=submit]").click()
+    page.wait_for_function("document.activeElement && document.activeElement.hasAttribute('data-error-summary')")
+    assert page.locator("[data-error-summary] li").count() == 6
+    page.locator("[data-error-summary] a[href='#phone']").click()
+    assert page.evaluate("document.activeElement.id") == "phone"
     page.fill("input[name=name]", "Nguyễn Thị Lan")
     page.fill("input[name=phone]", "0912 345 678")
     page.fill("input[name=email]", "lan@example.vn")

@@ -18,7 +18,8 @@ from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from shop.cart import services as carts
-from shop.errors import CustomerLimit, InvalidInput, InvalidTransition, NotAllowed, NotFound, OutOfStock
+from shop.errors import (CustomerLimit, FieldErrors, InvalidInput, InvalidTransition, NotAllowed, NotFound,
+                         OutOfStock)
 from shop.extensions import db
 from shop.i18n import current_lang, localized
 from shop.inventory import services as inventory
@@ -111,20 +112,25 @@ class Customer:
     def cleaned(self) -> "Customer":
         """NFC-normalised name and email checked against the Order columns, phone as E.164.
 
-        Raises ``InvalidInput`` with ``field`` = "name", "phone" or "email".
+        Raises ``InvalidFields`` naming every wrong field of "name", "phone" and "email" (form order).
         """
-        name = column_text(self.name, Order.customer_name, "name", min_length=2,
-                           message=_("Please enter your name."))
-        email = column_text(self.email, Order.email, "email")
+        errors = FieldErrors()
+        name = errors.check(column_text, self.name, Order.customer_name, "name", min_length=2,
+                            message=_("Please enter your name."))
+        phone = errors.check(lambda: column_text(normalize_phone(self.phone), Order.phone, "phone"))
+        email = errors.check(self._email)
+        errors.raise_if_any()
+        return Customer(name=name, phone=phone, email=email)
+
+    def _email(self) -> str:
         try:
+            email = column_text(self.email, Order.email, "email")
             # The normalised address can be longer than what was typed (IDNA maps "ﬀ" to "ff"):
             # measure the result against the column, not the input.
-            email = column_text(validate_email(email, check_deliverability=False).normalized, Order.email, "email")
+            return column_text(validate_email(email, check_deliverability=False).normalized, Order.email, "email")
         except (EmailNotValidError, InvalidInput):
             raise InvalidInput(_("Please enter a valid email address (at most %(n)d characters).",
                                  n=column_length(Order.email)), field="email") from None
-        phone = column_text(normalize_phone(self.phone), Order.phone, "phone")
-        return Customer(name=name, phone=phone, email=email)
 
 
 @dataclass
@@ -138,7 +144,8 @@ class Fulfilment:
     def cleaned(self) -> "Fulfilment":
         """The pick-up shop id as an int, or the address lines normalised to fit their columns.
 
-        Raises ``InvalidInput`` with ``field`` = "pickup_shop_id", "fulfilment" or an address field.
+        Raises ``InvalidInput`` with ``field`` = "pickup_shop_id" or "fulfilment", or
+        ``InvalidFields`` naming every wrong address field.
         """
         if self.type == FulfilmentType.PICKUP:
             shop_id = whole_number(self.pickup_shop_id, 1)
@@ -147,9 +154,11 @@ class Fulfilment:
             return Fulfilment(type=FulfilmentType.PICKUP, pickup_shop_id=shop_id)
         if self.type != FulfilmentType.DELIVERY:
             raise InvalidInput(_("Choose delivery or pick-up."), field="fulfilment")
-        parts = {key: column_text(getattr(self, key), column, key, min_length=2,
-                                  message=_("Please fill in the delivery address."))
+        errors = FieldErrors()
+        parts = {key: errors.check(column_text, getattr(self, key), column, key, min_length=2,
+                                   message=_("Please fill in the delivery address."))
                  for key, column in _ADDRESS_COLUMNS.items()}
+        errors.raise_if_any()
         return Fulfilment(type=FulfilmentType.DELIVERY, **parts)
 
 
@@ -273,6 +282,24 @@ def check_customer_limits(customer: "Customer", units: int) -> None:
             limit="units")
 
 
+def check_details(customer: Customer, fulfilment: Fulfilment, payment_method: str) -> tuple[Customer, Fulfilment]:
+    """The customer's details and the fulfilment cleaned, and the payment method checked against it.
+
+    Every problem is reported at once (a checkout form shows them all): raises ``InvalidFields``
+    naming each wrong field of name, phone, email, fulfilment or the address or pick-up shop, and
+    payment_method.
+    """
+    errors = FieldErrors()
+    customer_clean = errors.check(customer.cleaned)
+    fulfilment_clean = errors.check(fulfilment.cleaned)
+    if not payment_method:
+        errors.add("payment_method", _("Choose how you will pay."))
+    elif fulfilment.type in tuple(FulfilmentType) and payment_method not in payment_methods(fulfilment.type):
+        errors.add("payment_method", _("That payment method is not available for this order."))
+    errors.raise_if_any()
+    return customer_clean, fulfilment_clean
+
+
 def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilment,
                 payment_method: str, *, actor: str = "customer", user_id: int | None = None) -> Order:
     """Turn a cart into an order with its stock held. The caller commits.
@@ -282,16 +309,14 @@ def place_order(cart_token: str | None, customer: Customer, fulfilment: Fulfilme
     has no lines and points at the order (``Cart.order_id``).
 
     Raises ``carts.CartOrdered`` (the cart already became an order: show that one),
-    ``InvalidInput`` (bad details, empty cart, a line's problem), ``OutOfStock``.
+    ``InvalidFields`` (bad details: every wrong field, see ``check_details``), ``InvalidInput``
+    (empty cart, a line's problem, a shop that does not offer pick-up), ``OutOfStock``.
     """
     cart = carts.find_cart(cart_token)
     if cart is not None:
         cart = carts.lock_cart(cart)  # a second click waits here, then finds the cart ordered
         carts.ensure_open(cart)  # CartOrdered: the caller shows that order (idempotent checkout)
-    customer = customer.cleaned()
-    fulfilment = fulfilment.cleaned()
-    if payment_method not in payment_methods(fulfilment.type):
-        raise InvalidInput(_("That payment method is not available for this order."), field="payment_method")
+    customer, fulfilment = check_details(customer, fulfilment, payment_method)
     cart_view = carts.view(cart)
     carts.ensure_ready(cart_view)  # the cart page's own rules, on the cart as it is under the lock
 

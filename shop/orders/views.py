@@ -14,6 +14,8 @@ from shop.cart import services as carts
 from shop.cart.views import clear_cart_cookie, current_cart_token
 from shop.errors import CustomerLimit, DomainError, OutOfStock
 from shop.extensions import db, place_order_limit
+from shop.forms import apply_errors
+from shop.forms import field_errors as form_field_errors
 from shop.orders import bp
 from shop.orders import services as orders
 from shop.orders.models import Order
@@ -108,11 +110,8 @@ def checkout():
         except DomainError as exc:
             db.session.rollback()
             status = 409 if isinstance(exc, (OutOfStock, CustomerLimit)) else 400
-            field = exc.details.get("field")
-            if field in FIELD_ORDER:
-                form[field].errors = [exc.message]
-            else:
-                form_error = exc.message
+            general = apply_errors(form, exc, FIELD_ORDER)[1]
+            form_error = " ".join(general) or None
             # The rollback expired what we had read; show the cart as it is now.
             cart_view = carts.view(carts.find_cart(token))
             if not cart_view.lines:
@@ -133,7 +132,7 @@ def checkout():
         form.payment_method.data = (orders.payment_methods(form.fulfilment.data or FulfilmentType.DELIVERY) or ("",))[0]
 
     context = _checkout_context(form, cart_view)
-    field_errors = {name: form[name].errors for name in FIELD_ORDER if form[name].errors}
+    field_errors = form_field_errors(form, FIELD_ORDER)
     return render_template("orders/checkout.html", form_error=form_error, field_errors=field_errors,
                            **context), status
 
