@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, send_from_directory
+from flask import Flask
 
 from config import Config, config_from_env
 
@@ -117,8 +117,11 @@ def register_blueprints(app: Flask) -> None:
 
     @app.get("/media/<path:filename>")
     def media(filename: str):
-        """Uploaded and generated pictures (served by the web server in production if preferred)."""
-        return send_from_directory(app.config["UPLOAD_FOLDER"], filename, max_age=7 * 24 * 3600)
+        """Uploaded and generated pictures and their WebP copies (shop/media.py; served by the web
+        server in production if preferred)."""
+        from shop import media as pictures
+
+        return pictures.serve(filename)
 
 
 def _refuse_nul_bytes():

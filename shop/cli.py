@@ -30,6 +30,20 @@ def seed_demo_command(if_empty: bool) -> None:
     click.echo(summary)
 
 
+@click.command("media-variants")
+@with_appcontext
+def media_variants_command() -> None:
+    """Make the missing WebP copies (srcset sizes) of every picture in the upload folder."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from shop.media import make_all_variants
+
+    written = make_all_variants(Path(current_app.config["UPLOAD_FOLDER"]))
+    click.echo(f"{written} picture copies written")
+
+
 @click.command("check-ledger")
 @with_appcontext
 def check_ledger_command() -> None:
@@ -262,6 +276,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(payments_review_command)
     app.cli.add_command(release_expired_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(media_variants_command)
     app.cli.add_command(check_ledger_command)
     from shop.inventory.cli import lot_group
 

@@ -9,6 +9,7 @@ from flask_babel import format_number, get_translations
 
 from shop.i18n import current_lang, localized, remember_locale
 from shop.markup import excerpt, render_markdown
+from shop.media import image_info
 from shop.money import format_vnd
 from shop.phone import display_phone, phone_uri
 from shop.places.services import address_label, place_label
@@ -53,6 +54,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(current_lang)
     app.add_template_global(url_with)
     app.add_template_global(media_url)
+    app.add_template_global(image_info)  # a stored picture's size and WebP copies (shop/media.py)
     app.add_template_global(place_label)
     app.add_template_global(address_label)
     app.after_request(remember_locale)
