@@ -1,34 +1,34 @@
 """The OpenAPI 3.1 document of API v1: the contract partners program against.
 
+The shapes (``components/schemas``) are generated from the pydantic models of
+``shop.api.schemas``, the same models the serialisers build replies with; this module keeps only
+what is not a shape: the operations (a route table beside the views, naming their models), the
+query and path parameters, the error replies, examples and the introduction.
+
 Built once per application as a plain dict (``spec()``) and served at ``/api/v1/openapi.json``;
 the readable page at ``/api/v1/docs`` is rendered from the same dict (``docs_view``). Tests
-validate real responses against these schemas and a schemathesis run fuzzes the API from it,
-so a change of the API that is not made here too fails the build.
+validate real responses against it and a schemathesis run fuzzes the API from it.
 """
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import markdown
 from flask import current_app
 from markupsafe import Markup
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
+from shop.api import schemas
 from shop.api.inputs import MAX_BODY_BYTES, TOKEN_PATTERN
-from shop.catalog.models import CERT_LEVELS
 from shop.catalog.search import MAX_QUERY_LENGTH
+from shop.orders.enums import FulfilmentType, OrderStatus, PaymentMethod
 from shop.catalog.filters import FALSE_VALUES, MAX_LOCALITY_REF_LENGTH, MAX_PAGE, MAX_PER_PAGE, MAX_PRICE, \
     MAX_REF_LENGTH, SORTS, TRUE_VALUES
-from shop.cart.services import PROBLEMS
-from shop.orders.enums import (FulfilmentStatus, FulfilmentType, OrderState, OrderStatus, PaymentMethod,
-                               PaymentStatus, ShipmentState)
-from shop.orders.services import ADDRESS_MAX, FIELD_MAX
-from shop.orders.services import TRANSITIONS
-from shop.producers.models import PRODUCER_KINDS
 
-ORDER_STATUSES = sorted(TRANSITIONS)
-CART_PROBLEMS = list(PROBLEMS)
-CERT_STATUSES = ["active", "expired", "pending", "revoked", "superseded"]  # vocabulary: certificate statuses
+REF_TEMPLATE = "#/components/schemas/{model}"
 
 DESCRIPTION = """\
 The catalogue of OCOP-certified products and their checkout, for partner applications
@@ -82,317 +82,6 @@ origins get no CORS headers.
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: dict) -> dict:
-    schema = dict(schema)
-    schema["type"] = [schema["type"], "null"]
-    return schema
-
-
-def _object(properties: dict, required: list[str] | None = None, description: str = "") -> dict:
-    schema: dict[str, Any] = {"type": "object", "properties": properties,
-                              "required": list(properties) if required is None else required}
-    if description:
-        schema["description"] = description
-    return schema
-
-
-INT = {"type": "integer"}
-ID = {"type": "integer", "minimum": 1}
-STR = {"type": "string"}
-VND = {"type": "integer", "minimum": 0, "description": "Whole Vietnamese đồng."}
-COUNT = {"type": "integer", "minimum": 0}
-DATE = {"type": "string", "format": "date"}
-DATETIME = {"type": "string", "format": "date-time"}
-LOCALITY_TODAY = {"type": ["string", "null"],
-                  "description": "Today's unit when the place (or a unit above it) was merged since, e.g. "
-                                 "`Thái Nguyên` for a place of the former Bắc Kạn province (merged on 1/7/2025); "
-                                 "null when unchanged."}
-ORDER_URL = {"type": ["string", "null"], "format": "uri",
-             "description": "The customer's private order page on the website (status, payment, cancelling)."}
-
-
-def _schemas(max_quantity: int) -> dict:
-    product_summary = {
-        "id": ID,
-        "slug": STR,
-        "name": {**STR, "description": "Vietnamese name."},
-        "name_en": {**STR, "description": "English name (may be empty)."},
-        "stars": {"type": ["integer", "null"], "minimum": 3, "maximum": 5,
-                  "description": "OCOP stars of the valid certificate; null when the product has none today."},
-        "price_vnd": VND,
-        "unit": {**STR, "description": "Vietnamese unit of sale, e.g. \"túi 1 kg\"."},
-        "unit_en": {**STR, "description": "English unit of sale, e.g. \"1 kg bag\" (may be empty: show `unit` then)."},
-        "producer": _ref("ProducerRef"),
-        "available": {**COUNT, "description": "Units that can be sold now, all shops together "
-                                               "(stock on hand less units held for orders)."},
-    }
-    product_detail = {
-        **product_summary,
-        "on_sale": {"type": "boolean", "description": "Listed with a valid certificate today."},
-        "description": STR,
-        "description_en": STR,
-        "group": {"oneOf": [_ref("ProductGroup"), {"type": "null"}]},
-        "image_url": _nullable({"type": "string", "format": "uri"}),
-        "certificate": {"oneOf": [_ref("Certificate"), {"type": "null"}],
-                        "description": "The valid certificate; when there is none, the latest one "
-                                       "with the reason in its status. Null if never certified."},
-        "stock": {"type": "array", "items": _ref("StockEntry"),
-                  "description": "Shops with units available, most first (empty when not on sale)."},
-    }
-    producer_summary = {
-        "id": ID,
-        "slug": STR,
-        "name": STR,
-        "kind": {"type": "string", "enum": list(PRODUCER_KINDS)},
-        "locality": _nullable({"type": "string", "description": "Commune, district, province as certified."}),
-        "locality_today": LOCALITY_TODAY,
-        "products_on_sale": COUNT,
-    }
-    text = {"type": "string", "minLength": 2, "maxLength": 200}
-    return {
-        "Error": _object({
-            "error": _object({
-                "code": {"type": "string", "examples": ["invalid_parameter", "not_found", "out_of_stock"]},
-                "message": {"type": "string"},
-                "field": {"type": "string", "description": "The parameter or body field at fault, "
-                                                            "e.g. `page` or `customer.phone`."},
-                "details": {"type": "object", "additionalProperties": {
-                    "type": ["string", "integer", "number", "boolean", "null"]}},
-            }, required=["code", "message"]),
-        }),
-        "ProducerRef": _object({"id": ID, "name": STR}),
-        "ProductSummary": _object(product_summary),
-        "ProductPage": _object({
-            "items": {"type": "array", "items": _ref("ProductSummary")},
-            "total": {**COUNT, "description": "Products matching the filters, counted up to 50 pages' worth "
-                                              "(50 × per_page): a total of exactly that means at least that "
-                                              "many; narrow the filters to reach the rest."},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
-            "pages": {**COUNT, "description": "Number of pages (0 when nothing matches). Pages past "
-                                              "the last one are empty."},
-        }),
-        "ProductGroup": _object({"id": ID, "slug": STR, "name": STR, "name_en": STR}),
-        "Certificate": _object({
-            "stars": {"type": "integer", "minimum": 3, "maximum": 5},
-            "level": {"type": "string", "enum": list(CERT_LEVELS),
-                      "description": "Level of the body that certified it."},
-            "decision_number": {**STR, "examples": ["1234/QĐ-UBND"]},
-            "issuing_body": STR,
-            "issued_on": DATE,
-            "expires_on": DATE,
-            "status": {"type": "string", "enum": CERT_STATUSES,
-                       "description": "`active`: valid today. `expired`: past `expires_on`. `pending`: "
-                                      "not yet in force. `revoked`, `superseded`: withdrawn or replaced."},
-        }),
-        "StockEntry": _object({"shop_id": ID, "shop_name": STR, "available": COUNT}),
-        "ProductDetail": _object(product_detail),
-        "Shop": _object({
-            "id": {**ID, "description": "Use as `fulfilment.shop_id` for pick-up orders."},
-            "slug": STR,
-            "name": STR,
-            "address": STR,
-            "locality": _nullable({"type": "string", "description": "Ward, city, province as recorded."}),
-            "locality_today": LOCALITY_TODAY,
-            "phone": STR,
-            "opening_hours": STR,
-            "opening_hours_en": STR,
-            "latitude": _nullable({"type": "number"}),
-            "longitude": _nullable({"type": "number"}),
-            "offers_pickup": {"type": "boolean"},
-            "ships_online": {"type": "boolean", "description": "Sends delivery orders."},
-        }),
-        "ShopList": _object({"items": {"type": "array", "items": _ref("Shop")}, "total": COUNT}),
-        "ProducerSummary": _object(producer_summary),
-        "ProducerList": _object({"items": {"type": "array", "items": _ref("ProducerSummary")},
-                                 "total": COUNT}),
-        "ProducerDetail": _object({
-            **producer_summary,
-            "address": STR,
-            "phone": STR,
-            "story": {**STR, "description": "The producer's story, Markdown (Vietnamese)."},
-            "story_en": {**STR, "description": "The story in English, Markdown (may be empty)."},
-            "cover_image_url": _nullable({"type": "string", "format": "uri"}),
-            "products": {"type": "array", "items": _ref("ProductSummary"), "description": "Products on sale now."},
-        }),
-        "CartLine": _object({
-            "product_id": ID,
-            "slug": STR,
-            "name": {**STR, "description": "Vietnamese name."},
-            "name_en": {**STR, "description": "English name (may be empty: show `name` then)."},
-            "unit": {**STR, "description": "Vietnamese unit of sale."},
-            "unit_en": {**STR, "description": "English unit of sale (may be empty: show `unit` then)."},
-            "stars": {"type": ["integer", "null"], "minimum": 3, "maximum": 5},
-            "quantity": {"type": "integer", "minimum": 1,
-                         "description": f"Units wanted; above {max_quantity} the line reports `too_many` "
-                                        "(the limit may have been lowered since the product was added)."},
-            "unit_price_vnd": {**VND, "description": "Today's price (prices are always read live)."},
-            "line_total_vnd": VND,
-            "available": COUNT,
-            "problems": {"type": "array", "items": {"type": "string", "enum": CART_PROBLEMS},
-                         "description": "What stops checkout (`POST /orders` checks the same): `not_for_sale`, "
-                                        "`out_of_stock`, `insufficient`, `too_many` (lower the quantity), or "
-                                        "`price_changed` (accept it with `POST /carts/{token}/accept-prices`)."},
-        }),
-        "Cart": _object({
-            "token": {"type": "string", "pattern": TOKEN_PATTERN,
-                      "description": "The cart's private token: keep it to use the cart."},
-            "lines": {"type": "array", "items": _ref("CartLine")},
-            "count": {**COUNT, "description": "Units in the cart."},
-            "subtotal_vnd": VND,
-            "ready_for_checkout": {"type": "boolean", "description": "Has lines and none has a problem."},
-            "order": {"oneOf": [_object({
-                "number": STR,
-                "token": {**STR, "description": "The order's private token (for `GET /orders/{number}`)."},
-                "order_url": ORDER_URL,
-            }), {"type": "null"}], "description": "The order this cart became, once `POST /orders` succeeded "
-                                                  "(the cart then has no lines and takes no changes); else null."},
-        }),
-        "CartItemUpdate": _object({
-            "quantity": {"type": "integer", "minimum": 0, "maximum": max_quantity,
-                         "description": "The exact number of units wanted; 0 removes the line."},
-        }),
-        "Customer": _object({
-            "name": {"type": "string", "minLength": 2, "maxLength": FIELD_MAX["name"],
-                     "description": "Lengths count characters after Unicode NFC normalisation."},
-            "phone": {"type": "string", "maxLength": 31,
-                      "description": "As people type it: `0912 345 678`, `+84 912 345 678` (Vietnam is the default; "
-                                     "a Vietnamese mobile has 10 digits starting 03, 05, 07, 08 or 09), or a foreign "
-                                     "number with its country code, `+44 7700 900123`. ASCII digits only. "
-                                     "Stored and returned in E.164: `+84912345678`."},
-            "email": {"type": "string", "maxLength": FIELD_MAX["email"],
-                      "description": "At most this long after normalisation (IDNA can lengthen a domain)."},
-        }),
-        "Address": _object({
-            "street": {**text, "maxLength": ADDRESS_MAX["street"], "description": "House number and street."},
-            "ward": {**text, "maxLength": ADDRESS_MAX["ward"], "description": "Ward or commune (phường / xã)."},
-            "province": {**text, "maxLength": ADDRESS_MAX["province"],
-                         "description": "Province or city (tỉnh / thành phố)."},
-        }, description="A delivery address in Vietnam."),
-        "DeliveryFulfilment": _object({"type": {"type": "string", "const": FulfilmentType.DELIVERY},
-                                       "address": _ref("Address")},
-                                      description="Delivered by courier; shipping is free above a threshold."),
-        "PickupFulfilment": _object({"type": {"type": "string", "const": FulfilmentType.PICKUP},
-                                     "shop_id": {**ID, "maximum": 2**31 - 1,
-                                                 "description": "A shop from `GET /shops` that offers pick-up "
-                                                                "and holds every item."}},
-                                    description="Collected at a shop; no shipping fee."),
-        "OrderRequest": _object({
-            "cart_token": {"type": "string", "pattern": TOKEN_PATTERN},
-            "customer": _ref("Customer"),
-            "fulfilment": {"oneOf": [_ref("DeliveryFulfilment"), _ref("PickupFulfilment")],
-                           "discriminator": {"propertyName": "type", "mapping": {
-                               FulfilmentType.DELIVERY: "#/components/schemas/DeliveryFulfilment",
-                               FulfilmentType.PICKUP: "#/components/schemas/PickupFulfilment"}}},
-            "payment_method": {"type": "string", "enum": list(PaymentMethod),
-                               "description": "Delivery: `cod`, `bank_transfer`, `card`. Pick-up: `pay_at_shop`, "
-                                              "`bank_transfer`, `card`. `card` only where the shop takes cards."},
-        }),
-        "CashPayment": _object({"method": {"type": "string", "enum": [PaymentMethod.COD, PaymentMethod.PAY_AT_SHOP]},
-                                "amount_vnd": VND},
-                               description="Cash to the courier (`cod`) or at the shop (`pay_at_shop`)."),
-        "BankTransferPayment": _object({
-            "method": {"type": "string", "const": PaymentMethod.BANK_TRANSFER},
-            "amount_vnd": VND,
-            "bank_bin": {"type": "string", "description": "The bank's 6-digit NAPAS BIN."},
-            "bank_name": STR,
-            "account": STR,
-            "account_name": STR,
-            "reference": {**STR, "description": "Transfer description: the order number."},
-            "vietqr_payload": _nullable({"type": "string", "description": "Text of a VietQR code "
-                                                                          "(render it as a QR code)."}),
-            "expires_at": _nullable({**DATETIME, "description": "Unpaid orders are cancelled after this."}),
-        }, description="Pay by bank transfer, e.g. by scanning the VietQR code in a banking app."),
-        "CardPayment": _object({
-            "method": {"type": "string", "const": PaymentMethod.CARD},
-            "amount_vnd": VND,
-            "checkout_url": _nullable({"type": "string", "description": "Send the customer here to pay "
-                                                                        "(only in the reply to POST /orders)."}),
-            "expires_at": _nullable(DATETIME),
-        }),
-        "Payment": {"oneOf": [_ref("CashPayment"), _ref("BankTransferPayment"), _ref("CardPayment")]},
-        "OrderCreated": _object({
-            "number": {"type": "string", "examples": ["OC-2026-000123"]},
-            "token": {"type": "string", "description": "The order's private token, needed to read it."},
-            "order_url": ORDER_URL,
-            "status": {"type": "string", "enum": ORDER_STATUSES,
-                       "description": "`placed` for cash orders, `pending_payment` until paid otherwise."},
-            "subtotal_vnd": VND,
-            "shipping_fee_vnd": VND,
-            "total_vnd": VND,
-            "payment": _ref("Payment"),
-        }),
-        "OrderLine": _object({
-            "product_id": _nullable(ID),
-            "name": {**STR, "description": "Vietnamese product name when ordered."},
-            "name_en": {**STR, "description": "English product name when ordered (may be empty: show `name` then)."},
-            "unit": {**STR, "description": "Vietnamese unit of sale when ordered."},
-            "unit_en": {**STR, "description": "English unit of sale when ordered (may be empty: show `unit` then)."},
-            "stars": {"type": "integer", "minimum": 3, "maximum": 5, "description": "Stars when ordered."},
-            "quantity": {"type": "integer", "minimum": 1},
-            "unit_price_vnd": VND,
-            "line_total_vnd": VND,
-        }),
-        "OrderEvent": _object({
-            "from_status": {"type": ["string", "null"], "enum": [*ORDER_STATUSES, None]},
-            "to_status": {"type": "string", "enum": ORDER_STATUSES},
-            "at": DATETIME,
-        }),
-        "Order": _object({
-            "number": STR,
-            "order_url": ORDER_URL,
-            "status": {"type": "string", "enum": [*ORDER_STATUSES, OrderStatus.EXPIRED],
-                       "description": "`expired`: the time to pay, to be confirmed or to be collected ran "
-                                      "out and the stock was released; the order will be cancelled."},
-            "created_at": DATETIME,
-            "language": {"type": "string", "enum": ["vi", "en"],
-                         "description": "The language the order was placed in (`?lang=`, else `Accept-Language`, "
-                                        "else `vi`); the customer's emails are written in it."},
-            "customer": _object({"name": STR, "phone": STR, "email": STR}),
-            "fulfilment": {"oneOf": [
-                _object({"type": {"type": "string", "const": FulfilmentType.DELIVERY},
-                         "address": _object({"street": STR, "ward": STR, "province": STR})}),
-                _object({"type": {"type": "string", "const": FulfilmentType.PICKUP}, "shop_id": _nullable(ID),
-                         "shop_name": _nullable(STR)}),
-            ]},
-            "payment_method": {"type": "string", "enum": list(PaymentMethod)},
-            "payment": _ref("Payment"),
-            "lines": {"type": "array", "items": _ref("OrderLine")},
-            "subtotal_vnd": VND,
-            "shipping_fee_vnd": VND,
-            "total_vnd": VND,
-            "history": {"type": "array", "items": _ref("OrderEvent"),
-                        "description": "Oldest first: the order's own steps (each shipment has its own)."},
-            "payment_status": {"type": "string", "enum": list(PaymentStatus),
-                               "description": "The money, apart from the goods: `unpaid` (cash orders until "
-                                              "delivered or collected), `pending` (card or transfer awaited), "
-                                              "`paid`, `partially_refunded`, `refunded`."},
-            "refunded_vnd": {**VND, "description": "Đồng given back to the customer so far."},
-            "fulfilment_status": {"type": "string", "enum": list(FulfilmentStatus),
-                                  "description": "The goods, read from the shipments not cancelled."},
-            "state": {"type": "string", "enum": list(OrderState),
-                      "description": "`completed`: goods delivered or collected and the money settled."},
-            "shipments": {"type": "array", "items": _ref("Shipment"),
-                          "description": "One per source shop: each shop prepares and sends its own part."},
-        }),
-        "Shipment": _object({
-            "id": ID,
-            "shop_id": ID,
-            "shop_name": STR,
-            "state": {"type": "string", "enum": list(ShipmentState)},
-            "carrier": STR,
-            "tracking_number": STR,
-            "lines": {"type": "array", "items": _object({"product_id": _nullable(ID),
-                                                         "quantity": {"type": "integer", "minimum": 1}})},
-            "history": {"type": "array", "items": _object({
-                "from_state": {"type": ["string", "null"], "enum": [*ShipmentState, None]},
-                "to_state": {"type": "string", "enum": list(ShipmentState)},
-                "at": DATETIME,
-            })},
-        }),
-    }
 
 
 def _param(name: str, where: str, schema: dict, description: str, required: bool = False, **extra) -> dict:
@@ -480,8 +169,9 @@ def _responses() -> dict:
     }
 
 
-def _json(schema_name: str, description: str, example: Any | None = None, **extra) -> dict:
-    content: dict[str, Any] = {"schema": _ref(schema_name)}
+def _json(model: type[BaseModel], description: str, example: Any | None = None, **extra) -> dict:
+    """A JSON reply of ``model``'s shape (``shop.api.schemas``); ``build`` turns the model into a ``$ref``."""
+    content: dict[str, Any] = {"schema": model}
     if example is not None:
         content["example"] = example
     return {"description": description, "content": {"application/json": content}, **extra}
@@ -504,7 +194,7 @@ COD_ORDER_EXAMPLE = {
     "cart_token": "5Jc1yG3kq0yWw3E6n7H3rVb2nQ9x4TtD",
     "customer": {"name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "lan@example.vn"},
     "fulfilment": {"type": FulfilmentType.DELIVERY, "address": {"street": "12 Trường Chinh", "ward": "Phường Đức Xuân",
-                                                   "province": "Thái Nguyên"}},
+                                                               "province": "Thái Nguyên"}},
     "payment_method": PaymentMethod.COD,
 }
 PICKUP_ORDER_EXAMPLE = {
@@ -532,7 +222,7 @@ def _paths() -> dict:
                            "or a malformed value is refused (400, `field` names it).",
             "parameters": [_p(n) for n in PRODUCT_FILTERS],
             "responses": {
-                "200": _json("ProductPage", "A page of products.",
+                "200": _json(schemas.ProductPage, "A page of products.",
                              {"items": [PRODUCT_EXAMPLE], "total": 1, "page": 1, "per_page": 20, "pages": 1},
                              links={"GetProduct": {"operationId": "getProduct",
                                                    "parameters": {"product_id": "$response.body#/items/0/id"}}}),
@@ -545,23 +235,23 @@ def _paths() -> dict:
                            "certificate lapsed is still answered, with `stars: null`, `available: 0` and the "
                            "certificate's `status` saying why.",
             "parameters": [_p("product_id")],
-            "responses": {"200": _json("ProductDetail", "The product."), "404": _r("NotFound"), **limited},
+            "responses": {"200": _json(schemas.ProductDetail, "The product."), "404": _r("NotFound"), **limited},
         }},
         "/shops": {"get": {
             "operationId": "listShops", "tags": ["Shops and producers"], "summary": "OCOP shops",
             "description": "Shops open to visitors, by name. Pick-up orders name one of these.",
-            "responses": {"200": _json("ShopList", "Every shop."), **limited},
+            "responses": {"200": _json(schemas.ShopList, "Every shop."), **limited},
         }},
         "/producers": {"get": {
             "operationId": "listProducers", "tags": ["Shops and producers"], "summary": "Producers",
             "description": "Every OCOP producer (cooperatives, companies, households), by name.",
-            "responses": {"200": _json("ProducerList", "Every producer."), **limited},
+            "responses": {"200": _json(schemas.ProducerList, "Every producer."), **limited},
         }},
         "/producers/{producer_id}": {"get": {
             "operationId": "getProducer", "tags": ["Shops and producers"], "summary": "One producer",
             "description": "The producer's profile and story, with its products on sale.",
             "parameters": [_p("producer_id")],
-            "responses": {"200": _json("ProducerDetail", "The producer."), "404": _r("NotFound"), **limited},
+            "responses": {"200": _json(schemas.ProducerDetail, "The producer."), "404": _r("NotFound"), **limited},
         }},
         "/carts": {"post": {
             "operationId": "createCart", "tags": ["Cart"], "summary": "Start a cart",
@@ -570,7 +260,7 @@ def _paths() -> dict:
             "requestBody": {"required": False, "content": {"application/json": {
                 "schema": {"type": "object"}, "example": {}}}},
             "responses": {
-                "201": _json("Cart", "The new cart.", {"token": "5Jc1yG3kq0yWw3E6n7H3rVb2nQ9x4TtD", "lines": [],
+                "201": _json(schemas.Cart, "The new cart.", {"token": "5Jc1yG3kq0yWw3E6n7H3rVb2nQ9x4TtD", "lines": [],
                                                        "count": 0, "subtotal_vnd": 0, "ready_for_checkout": False},
                              headers={"Location": {"description": "The cart's URL.", "schema": {"type": "string"}}},
                              links={
@@ -586,7 +276,7 @@ def _paths() -> dict:
             "operationId": "getCart", "tags": ["Cart"], "summary": "Read a cart",
             "description": "The cart at today's prices, with what (if anything) stops checkout per line.",
             "parameters": [_p("cart_token")],
-            "responses": {"200": _json("Cart", "The cart."), "404": _r("NotFound"), **limited},
+            "responses": {"200": _json(schemas.Cart, "The cart."), "404": _r("NotFound"), **limited},
         }},
         "/carts/{token}/items/{product_id}": {"put": {
             "operationId": "setCartItem", "tags": ["Cart"], "summary": "Set a product's quantity",
@@ -594,9 +284,9 @@ def _paths() -> dict:
                            "with 409 when fewer units are available, 400 when the product is not on sale.",
             "parameters": [_p("cart_token"), _p("product_id")],
             "requestBody": {"required": True, "content": {"application/json": {
-                "schema": _ref("CartItemUpdate"), "example": {"quantity": 2}}}},
+                "schema": schemas.CartItemUpdate, "example": {"quantity": 2}}}},
             "responses": {
-                "200": _json("Cart", "The cart after the change.",
+                "200": _json(schemas.Cart, "The cart after the change.",
                              links={"GetCart": {"operationId": "getCart",
                                                 "parameters": {"token": "$request.path.token"}}}),
                 "404": _r("NotFound"), "409": _r("OutOfStock"), **body_errors, **limited,
@@ -610,7 +300,7 @@ def _paths() -> dict:
             "parameters": [_p("cart_token")],
             "requestBody": {"required": False, "content": {"application/json": {
                 "schema": {"type": "object"}, "example": {}}}},
-            "responses": {"200": _json("Cart", "The cart, without `price_changed` problems."),
+            "responses": {"200": _json(schemas.Cart, "The cart, without `price_changed` problems."),
                           "404": _r("NotFound"), **body_errors, **limited},
         }},
         "/orders": {"post": {
@@ -622,14 +312,14 @@ def _paths() -> dict:
                            "email with a link to the order page goes to the customer. At most "
                            "{order_rate} orders per client.",
             "requestBody": {"required": True, "content": {"application/json": {
-                "schema": _ref("OrderRequest"),
+                "schema": schemas.OrderRequest,
                 "examples": {
                     "cash_on_delivery": {"summary": "Delivery, cash on delivery", "value": COD_ORDER_EXAMPLE},
                     "pickup_bank_transfer": {"summary": "Pick-up at a shop, bank transfer",
                                              "value": PICKUP_ORDER_EXAMPLE},
                 }}}},
             "responses": {
-                "201": _json("OrderCreated", "The order is placed.", {
+                "201": _json(schemas.OrderCreated, "The order is placed.", {
                     "number": "OC-2026-000123", "token": "q8W4o1f9YtZk3VxN2Lr7m5Ps0aBcDeFg", "status": OrderStatus.PLACED,
                     "subtotal_vnd": 130000, "shipping_fee_vnd": 30000, "total_vnd": 160000,
                     "payment": {"method": PaymentMethod.COD, "amount_vnd": 160000}},
@@ -637,7 +327,7 @@ def _paths() -> dict:
                                           "schema": {"type": "string"}}},
                     links={"GetOrder": {"operationId": "getOrder", "parameters": {
                         "number": "$response.body#/number", "token": "$response.body#/token"}}}),
-                "200": _json("OrderCreated", "This cart had already become this order; nothing was changed "
+                "200": _json(schemas.OrderCreated, "This cart had already become this order; nothing was changed "
                              "(`payment.checkout_url` is null: pay from the order page)."),
                 "404": _r("NotFound"), "409": _r("OutOfStock"), **body_errors, **limited,
             },
@@ -646,21 +336,85 @@ def _paths() -> dict:
             "operationId": "getOrder", "tags": ["Orders"], "summary": "Follow an order",
             "description": "Status, lines and history of an order, for whoever holds its token.",
             "parameters": [_p("order_number"), _p("order_token")],
-            "responses": {"200": _json("Order", "The order."), "400": _r("BadRequest"), "404": _r("NotFound"),
+            "responses": {"200": _json(schemas.Order, "The order."), "400": _r("BadRequest"), "404": _r("NotFound"),
                           **limited},
         }},
     }
 
 
+class _SchemaGenerator(GenerateJsonSchema):
+    """pydantic's JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1), without the titles it
+    makes up from names ("Price Vnd"), and without ``additionalProperties: false`` on replies:
+    replies may gain fields in v1, and clients must ignore those they do not know."""
+
+    def field_title_should_be_set(self, schema) -> bool:
+        return False
+
+    def model_schema(self, schema):
+        json_schema = super().model_schema(schema)
+        json_schema.pop("title", None)
+        if self.mode == "serialization":
+            json_schema.pop("additionalProperties", None)
+        return json_schema
+
+    def default_schema(self, schema):
+        """An optional reply field (``field`` of an error) is left out when empty, not sent as null."""
+        json_schema = super().default_schema(schema)
+        if self.mode == "serialization" and json_schema.get("default", ...) is None:
+            json_schema.pop("default")
+        return json_schema
+
+
+_CONFIG_NAME = re.compile(r"\{([A-Z][A-Z0-9_]+)\}")
+
+
+def _with_config(node: Any, config) -> Any:
+    """``node`` with the settings it names filled in: ``x-config`` keywords and ``{SETTING}`` in texts."""
+    if isinstance(node, dict):
+        node = {key: _with_config(value, config) for key, value in node.items()}
+        for keyword, setting in node.pop("x-config", {}).items():
+            node[keyword] = config[setting]
+        return node
+    if isinstance(node, list):
+        return [_with_config(value, config) for value in node]
+    if isinstance(node, str):
+        return _CONFIG_NAME.sub(lambda m: str(config[m.group(1)]) if m.group(1) in config else m.group(0), node)
+    return node
+
+
+def _models_to_refs(node: Any, found: dict[type[BaseModel], str], mode: str = "serialization") -> Any:
+    """``node`` (the paths) with every model class replaced by its ``$ref``; the models are collected
+    in ``found`` with the mode pydantic describes them in (request bodies: validation)."""
+    if isinstance(node, type) and issubclass(node, BaseModel):
+        found[node] = mode
+        return _ref(node.__name__)
+    if isinstance(node, dict):
+        return {key: _models_to_refs(value, found, "validation" if key == "requestBody" else mode)
+                for key, value in node.items()}
+    if isinstance(node, list):
+        return [_models_to_refs(value, found, mode) for value in node]
+    return node
+
+
+def components_schemas(models: dict[type[BaseModel], str]) -> dict:
+    """The JSON Schemas of ``models`` and of every model they use, named by class."""
+    _, generated = models_json_schema(
+        [(model, mode) for model, mode in models.items()], ref_template=REF_TEMPLATE,
+        schema_generator=_SchemaGenerator)
+    return generated.get("$defs", {})
+
+
 def build(config) -> dict:
     rate, order_rate = config["API_RATE_LIMIT"], config["ORDER_RATE_LIMIT"]
-    paths = _paths()
+    models: dict[type[BaseModel], str] = {schemas.Error: "serialization"}
+    paths = _models_to_refs(_paths(), models)
     for item in paths.values():  # any operation refuses a query parameter it does not list
         for op in item.values():
             op["responses"].setdefault("400", _r("BadRequest"))
             op["responses"] = dict(sorted(op["responses"].items()))
     order_op = paths["/orders"]["post"]
     order_op["description"] = order_op["description"].replace("{order_rate}", order_rate)
+    component_schemas = components_schemas(models)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -679,7 +433,7 @@ def build(config) -> dict:
         ],
         "paths": paths,
         "components": {
-            "schemas": _schemas(config["MAX_LINE_QUANTITY"]),
+            "schemas": _with_config(component_schemas, config),
             "parameters": _parameters(),
             "responses": _responses(),
         },
@@ -721,8 +475,9 @@ def type_label(schema: dict) -> str:
     """A short human description of a schema: `integer 1–100`, `array of Shop`, `string or null`."""
     if "$ref" in schema:
         return schema["$ref"].rsplit("/", 1)[-1]
-    if "oneOf" in schema:
-        return " or ".join(type_label(s) for s in schema["oneOf"])
+    for keyword in ("oneOf", "anyOf"):
+        if keyword in schema:
+            return " or ".join(type_label(s) for s in schema[keyword])
     if "const" in schema:
         return json.dumps(schema["const"], ensure_ascii=False)
     kind = schema.get("type", "any")

@@ -1,8 +1,8 @@
 """JSON API v1: the catalogue, shops, producers, carts and orders for partner applications.
 
 Each view reads its input strictly (``shop.api.inputs``), calls the same domain service as the
-pages, commits where something changed, and answers with a shape documented in
-``shop.api.openapi``. Domain errors become ``{"error": {"code", "message"}}`` replies with a 4xx
+pages, commits where something changed, and answers with a model of ``shop.api.schemas`` (built by
+``shop.api.serializers``; the OpenAPI document ``shop.api.openapi`` is generated from the same models). Domain errors become ``{"error": {"code", "message"}}`` replies with a 4xx
 status (see ``shop.errors``). Nothing here sets or reads cookies: carts and orders are addressed
 by their tokens.
 """
@@ -12,10 +12,11 @@ import re
 
 from flask import current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
+from pydantic import BaseModel
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from shop.api import bp, inputs, openapi
+from shop.api import bp, inputs, openapi, schemas
 from shop.api import serializers as out
 from shop.cart import services as carts
 from shop.catalog.models import Product
@@ -144,8 +145,14 @@ def _cors(response):
     return response
 
 
-def _private(response, status: int = 200, location: str | None = None):
+def _reply(model: BaseModel):
+    """The JSON reply of a ``shop.api.schemas`` model (ISO dates, times with their offset)."""
+    return jsonify(model.model_dump(mode="json"))
+
+
+def _private(model: BaseModel, status: int = 200, location: str | None = None):
     """Carts and orders are reached by secret tokens: keep them out of shared caches."""
+    response = _reply(model)
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     if location:
@@ -181,7 +188,7 @@ def list_products():
     error = reading.first_error
     if error is not None:
         raise inputs.InvalidParameter(error.message, field=error.param)
-    return jsonify(out.catalog_page(browse(reading.filters), reading.filters.page))
+    return _reply(out.catalog_page(browse(reading.filters), reading.filters.page))
 
 
 @bp.get("/products/<id:product_id>")
@@ -189,19 +196,19 @@ def get_product(product_id: int):
     slug = db.session.scalar(select(Product.slug).where(Product.id == product_id))
     if slug is None:
         raise NotFound(_("No such product."))
-    return jsonify(out.product_detail(product_detail(slug)))
+    return _reply(out.product_detail(product_detail(slug)))
 
 
 @bp.get("/shops")
 def list_shops():
     items = [out.shop(s) for s in public_shops()]
-    return jsonify(items=items, total=len(items))
+    return _reply(schemas.ShopList(items=items, total=len(items)))
 
 
 @bp.get("/producers")
 def list_producers_view():
     items = [out.producer_summary(s) for s in list_producers()]
-    return jsonify(items=items, total=len(items))
+    return _reply(schemas.ProducerList(items=items, total=len(items)))
 
 
 @bp.get("/producers/<id:producer_id>")
@@ -209,7 +216,7 @@ def get_producer(producer_id: int):
     slug = db.session.scalar(select(Producer.slug).where(Producer.id == producer_id))
     if slug is None:
         raise NotFound(_("No such producer."))
-    return jsonify(out.producer_profile(producer_profile(slug)))
+    return _reply(out.producer_profile(producer_profile(slug)))
 
 
 # ---- carts ----------------------------------------------------------------------------------
@@ -226,7 +233,7 @@ def _cart_reply(token: str, status: int = 200, location: str | None = None):
     cart = _find_cart(token)
     placed = cart.order
     page = order_page(placed.number, placed.access_token) if placed is not None else None
-    return _private(jsonify(out.cart(token, carts.view(cart), page)), status, location)
+    return _private(out.cart(token, carts.view(cart), page), status, location)
 
 
 @bp.post("/carts")
@@ -247,10 +254,7 @@ def get_cart(token: str):
 @bp.put("/carts/<token>/items/<id:product_id>")
 def set_cart_item(token: str, product_id: int):
     """Put exactly ``quantity`` units of a product in the cart; 0 removes the line."""
-    body = inputs.json_body()
-    if "quantity" not in body:
-        raise InvalidInput(_("quantity is required."), field="quantity")
-    quantity = inputs.int_field(body, "quantity", "quantity")
+    quantity = inputs.read_body(schemas.CartItemUpdate).quantity
     try:
         carts.parse_quantity(quantity, allow_zero=True)  # the service's own rule, to name the field
     except InvalidInput as exc:
@@ -274,18 +278,12 @@ def accept_cart_prices(token: str):
 # ---- orders ---------------------------------------------------------------------------------
 
 
-def _fulfilment(body: dict) -> orders.Fulfilment:
-    data = inputs.object_field(body, "fulfilment", "fulfilment")
-    kind = inputs.string_field(data, "type", "fulfilment.type", 20)
-    if kind == FulfilmentType.DELIVERY:
-        address = inputs.object_field(data, "address", "fulfilment.address")
-        # Only a sanity bound here: the service measures each line after normalisation against its column.
-        parts = {key: inputs.string_field(address, key, f"fulfilment.address.{key}", orders.RAW_TEXT_MAX)
-                 for key in orders.ADDRESS_MAX}
-        return orders.Fulfilment(type=FulfilmentType.DELIVERY, **parts)
-    if kind == FulfilmentType.PICKUP:
-        return orders.Fulfilment(type=FulfilmentType.PICKUP, pickup_shop_id=inputs.int_field(data, "shop_id", "fulfilment.shop_id"))
-    raise InvalidInput(_("fulfilment.type must be delivery or pickup."), field="fulfilment.type")
+def _fulfilment(requested: schemas.DeliveryFulfilment | schemas.PickupFulfilment) -> orders.Fulfilment:
+    if isinstance(requested, schemas.PickupFulfilment):
+        return orders.Fulfilment(type=FulfilmentType.PICKUP, pickup_shop_id=requested.shop_id)
+    address = requested.address
+    return orders.Fulfilment(type=FulfilmentType.DELIVERY, street=address.street, ward=address.ward,
+                             province=address.province)
 
 
 def card_payments():
@@ -347,17 +345,12 @@ def _send_confirmation(order, number: str) -> None:
 @bp.post("/orders")
 @place_order_limit()  # one budget with the checkout page: see shop/extensions.py
 def place_order():
-    body = inputs.json_body()
-    cart_token = inputs.string_field(body, "cart_token", "cart_token", 64)
-    customer_data = inputs.object_field(body, "customer", "customer")
-    customer = orders.Customer(
-        # Sanity bounds only: ``Customer.cleaned`` checks each field after normalisation.
-        name=inputs.string_field(customer_data, "name", "customer.name", orders.RAW_TEXT_MAX),
-        phone=inputs.string_field(customer_data, "phone", "customer.phone", orders.RAW_TEXT_MAX),
-        email=inputs.string_field(customer_data, "email", "customer.email", orders.RAW_TEXT_MAX),
-    )
-    fulfilment = _fulfilment(body)
-    method = inputs.string_field(body, "payment_method", "payment_method", 20)
+    body = inputs.read_body(schemas.OrderRequest)
+    cart_token = body.cart_token
+    # ``Customer.cleaned`` and ``Fulfilment.cleaned`` check each text after normalisation.
+    customer = orders.Customer(name=body.customer.name, phone=body.customer.phone, email=body.customer.email)
+    fulfilment = _fulfilment(body.fulfilment)
+    method = body.payment_method
     if method == PaymentMethod.CARD and orders.card_enabled() and card_payments() is None:
         raise InvalidInput(_("Card payments are not available through the API yet."), field="payment_method")
     _find_cart(cart_token)
@@ -369,7 +362,7 @@ def place_order():
         db.session.rollback()
         order = db.session.get(Order, exc.details["order_id"])
         number, token = order.number, order.access_token
-        return _private(jsonify(out.order_created(order, None, order_page(number, token))), 200,
+        return _private(out.order_created(order, None, order_page(number, token)), 200,
                         url_for(".get_order", number=number, token=token))
     except InvalidInput as exc:
         field = exc.details.get("field")
@@ -381,7 +374,7 @@ def place_order():
 
     checkout_url = _start_card_payment(order, number, token) if method == PaymentMethod.CARD else None
     _send_confirmation(order, number)
-    return _private(jsonify(out.order_created(order, checkout_url, order_page(number, token))), 201,
+    return _private(out.order_created(order, checkout_url, order_page(number, token)), 201,
                     url_for(".get_order", number=number, token=token))
 
 
@@ -393,4 +386,4 @@ def get_order(number: str):
                                       field="token")
     if not ORDER_NUMBER.fullmatch(number) or not inputs.valid_token(token):
         raise NotFound(_("We could not find that order."))
-    return _private(jsonify(out.order(orders.find_order(number, token), order_page(number, token))))
+    return _private(out.order(orders.find_order(number, token), order_page(number, token)))
