@@ -11,7 +11,7 @@ are declared with the markers below, which give both the check and the field's J
   document states the real limits (``max_length`` may be a ``String(n)`` model column), which
   the services check after NFC normalisation with ``shop.inputs.column_text``;
 - ``WholeNumber``: a JSON whole number (``2`` or ``2.0``) read by ``shop.inputs.whole_number``;
-- ``Tagged``: a union of body models told apart by a tag field (``{"type": "pickup", …}``);
+- ``Tagged``: a union of body models told apart by a tag field (the ``type`` of a fulfilment);
 - ``Body``: the base of request models; an absent field is checked like a null one, so each
   field's own message names it; unknown fields are ignored.
 
