@@ -47,7 +47,7 @@ from config import DevelopmentConfig, TestingConfig
 from shop import create_app
 from shop.catalog.models import Certificate, Product, ProductGroup
 from shop.extensions import db
-from shop.inventory.models import StockLevel, StockMovement
+from shop.inventory.services import receive
 from shop.producers.models import Producer
 from shop.shops.models import Shop
 from shop.timeutil import today_vn, utcnow
@@ -69,8 +69,7 @@ def grow(extra: int) -> None:
                                    issuing_body="UBND tỉnh", level="province", issued_on=issued,
                                    expires_on=issued + timedelta(days=1000)))
         shop = shops[i % len(shops)]
-        db.session.add(StockLevel(shop_id=shop.id, product_id=product.id, on_hand=10))
-        db.session.add(StockMovement(shop_id=shop.id, product_id=product.id, delta=10, reason="receive"))
+        receive(shop.id, product.id, 10, note="bench")
     db.session.commit()
 
 
@@ -121,12 +120,9 @@ def grow_search(start: int, stop: int) -> None:
                  level="province", legal_basis="", product_name_certified="", producer_name_certified="",
                  issued_on=issued, expires_on=issued + timedelta(days=1000), status="active", kind="new",
                  created_at=now) for pid in ids])
-        db.session.execute(insert(StockLevel), [
-            dict(shop_id=shops[pid % len(shops)].id, product_id=pid, on_hand=pid % 20, low_stock_threshold=5,
-                 updated_at=now) for pid in ids])
-        db.session.execute(insert(StockMovement), [
-            dict(shop_id=shops[pid % len(shops)].id, product_id=pid, delta=pid % 20, reason="receive", note="",
-                 created_at=now) for pid in ids if pid % 20])
+        for pid in ids:
+            if pid % 20:  # every twentieth product out of stock
+                receive(shops[pid % len(shops)].id, pid, pid % 20, note="bench")
         db.session.commit()
 
 
@@ -207,8 +203,7 @@ def grow_batches(extra: int, start: int = 0) -> None:
             shop = shops[i % len(shops)]
             units = 0 if i % 7 == 0 else 10  # some products out of stock, as in life
             if units:
-                db.session.add(StockLevel(shop_id=shop.id, product_id=product.id, on_hand=units))
-                db.session.add(StockMovement(shop_id=shop.id, product_id=product.id, delta=units, reason="receive"))
+                receive(shop.id, product.id, units, note="bench")
         db.session.commit()
         db.session.expunge_all()
         producers = db.session.query(Producer).order_by(Producer.id).all()
