@@ -566,7 +566,8 @@ def _commit_stock(order: Order, reservations: list[Reservation], user_id: int | 
 
 def _stock_gone(exc: OutOfStock) -> OutOfStock:
     return OutOfStock(_("The stock held for this order is no longer there: its hold expired and the units "
-                        "went to other orders. Restock it, or cancel or refund the order."), **exc.details)
+                        "went to other orders, or the lots left on the shelf expired or were recalled. "
+                        "Restock it, or cancel or refund the order."), **exc.details)
 
 
 def transition(order: Order, to_status: str, *, actor: str = "system", note: str = "",
