@@ -8,6 +8,7 @@ from flask import Flask, g, request, url_for
 from flask_babel import format_number, get_translations
 
 from shop.i18n import current_lang, localized, remember_locale
+from shop.inventory.rules import is_low_stock
 from shop.markup import excerpt, render_markdown
 from shop.media import image_info
 from shop.money import format_vnd
@@ -57,6 +58,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(image_info)  # a stored picture's size and WebP copies (shop/media.py)
     app.add_template_global(place_label)
     app.add_template_global(address_label)
+    app.add_template_global(is_low_stock)  # the low-stock rule (shop/inventory/rules.py)
     app.after_request(remember_locale)
     _install_request_translations(app)
 

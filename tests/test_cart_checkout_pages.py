@@ -342,7 +342,7 @@ def test_bank_transfer_page_shows_the_vietqr_code_and_the_amount(client, stocked
 
     encoded = []
     real_qr = vietqr.qr_svg
-    monkeypatch.setattr("shop.orders.views.vietqr.qr_svg", lambda data: encoded.append(data) or real_qr(data))
+    monkeypatch.setattr("shop.payments.transfer.vietqr.qr_svg", lambda data: encoded.append(data) or real_qr(data))
     add(client, stocked["tra"], 2)
     response = checkout(client, payment_method="bank_transfer")
     assert response.status_code == 302

@@ -27,6 +27,7 @@ from typing_extensions import TypeAliasType
 
 from shop.api.inputs import TOKEN_PATTERN, Body, Tagged, Text, WholeNumber
 from shop.cart.services import PROBLEMS
+from shop.catalog.enums import NotOnSaleReason
 from shop.catalog.models import CERT_LEVELS
 from shop.inputs import DB_INT_MAX
 from shop.orders import models as order_models
@@ -141,6 +142,9 @@ class StockEntry(Reply):
 
 class ProductDetail(ProductSummary):
     on_sale: bool = Field(description="Listed with a valid certificate today.")
+    not_on_sale_reason: Literal[tuple(NotOnSaleReason)] | None = Field(  # type: ignore[valid-type]
+        description="Null while on sale; otherwise why not: `revoked` (the latest certificate was revoked), "
+                    "`expired` (it is past its end), `uncertified` (no certificate in force). Added in v1.")
     description: str
     description_en: str
     group: ProductGroup | None

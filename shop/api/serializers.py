@@ -7,15 +7,15 @@ issues a query of its own, except where noted (an order's pick-up shop).
 """
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import url_for
 
-from shop import vietqr
 from shop.api import schemas
 from shop.cart.services import CartView
 from shop.catalog.models import Certificate, Product
 from shop.catalog.services import CatalogItem, CatalogPage, ProductDetail
-from shop.orders.enums import FulfilmentType, OrderStatus, PaymentMethod
+from shop.orders.enums import FulfilmentType, PaymentMethod
 from shop.orders.models import Order
+from shop.payments.transfer import transfer_instructions
 from shop.producers.models import Producer
 from shop.producers.services import ProducerProfile, ProducerSummary
 from shop.shops.models import Shop
@@ -89,6 +89,7 @@ def product_detail(detail: ProductDetail) -> schemas.ProductDetail:
         **_product_fields(product, detail.certificate.stars if detail.certificate else None,
                           detail.total_available if sellable else 0),
         on_sale=sellable,
+        not_on_sale_reason=product.not_on_sale_reason(),
         description=product.description or "",
         description_en=product.description_en or "",
         group=schemas.ProductGroup(id=group.id, slug=group.slug, name=group.name, name_en=group.name_en or "")
@@ -180,24 +181,18 @@ def cart(token: str, view: CartView, order_url: str | None = None) -> schemas.Ca
 def payment(order: Order, checkout_url: str | None = None) -> schemas.Payment:
     """How the customer pays: the bank details and VietQR payload, a card checkout link, or cash."""
     method = order.payment_method
-    if method == PaymentMethod.BANK_TRANSFER:
-        config = current_app.config
-        payload = None
-        if order.shown_status() == OrderStatus.PENDING_PAYMENT:  # no code to scan once the time to pay is over
-            try:
-                payload = vietqr.payload(config["BANK_BIN"], config["BANK_ACCOUNT"], order.total, order.number)
-            except ValueError:
-                current_app.logger.exception("VietQR settings are wrong (BANK_BIN / BANK_ACCOUNT)")
+    transfer = transfer_instructions(order)
+    if transfer is not None:
         return schemas.BankTransferPayment(
             method=method,
-            amount_vnd=order.total,
-            bank_bin=config["BANK_BIN"],
-            bank_name=config["BANK_NAME"],
-            account=config["BANK_ACCOUNT"],
-            account_name=config["BANK_ACCOUNT_NAME"],
-            reference=order.number,
-            vietqr_payload=payload,
-            expires_at=order.hold_expires_at,
+            amount_vnd=transfer.amount,
+            bank_bin=transfer.bank_bin,
+            bank_name=transfer.bank_name,
+            account=transfer.account,
+            account_name=transfer.account_name,
+            reference=transfer.reference,
+            vietqr_payload=transfer.qr_payload,
+            expires_at=transfer.expires_at,
         )
     if method == PaymentMethod.CARD:
         return schemas.CardPayment(method=method, amount_vnd=order.total, checkout_url=checkout_url,

@@ -23,6 +23,7 @@ from shop.catalog.models import Product
 from shop.catalog.services import browse, product_detail, read_filters
 from shop.errors import InvalidInput, NotFound
 from shop.extensions import create_cart_limit, db, limiter, place_order_limit
+from shop.headers import no_store
 from shop.orders import services as orders
 from shop.orders.enums import FulfilmentType, PaymentMethod
 from shop.orders.models import Order
@@ -152,9 +153,8 @@ def _reply(model: BaseModel):
 
 def _private(model: BaseModel, status: int = 200, location: str | None = None):
     """Carts and orders are reached by secret tokens: keep them out of shared caches."""
-    response = _reply(model)
+    response = no_store(_reply(model))
     response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
     if location:
         response.headers["Location"] = location
     return response

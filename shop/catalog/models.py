@@ -6,6 +6,7 @@ from typing import Optional
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop.catalog.enums import NotOnSaleReason
 from shop.extensions import db
 from shop.timeutil import UTCDateTime, today_vn, utcnow
 
@@ -105,6 +106,26 @@ class Product(db.Model):
     @property
     def sellable(self) -> bool:
         return self.listed and self.valid_certificate() is not None
+
+    def not_on_sale_reason(self, on: date | None = None) -> NotOnSaleReason | None:
+        """None while the product may be sold on ``on`` (today in Vietnam by default): listed, with a
+        valid certificate. Otherwise why not, read from its latest certificate: ``UNLISTED``;
+        ``REVOKED`` (the latest was revoked); ``EXPIRED`` (the latest is active but past its end);
+        ``UNCERTIFIED`` (never certified, not yet in force, or superseded without a successor).
+
+        The one home of this rule: the product page and the API's ``not_on_sale_reason`` read it.
+        """
+        on = on or today_vn()
+        if not self.listed:
+            return NotOnSaleReason.UNLISTED
+        if self.valid_certificate(on) is not None:
+            return None
+        latest = self.latest_certificate
+        if latest is not None and latest.status == "revoked":
+            return NotOnSaleReason.REVOKED
+        if latest is not None and latest.status == "active" and latest.is_expired(on):
+            return NotOnSaleReason.EXPIRED
+        return NotOnSaleReason.UNCERTIFIED
 
     def __repr__(self) -> str:
         return f"<Product {self.slug}>"

@@ -4,27 +4,27 @@ Views only read: they parse the query string, call the catalogue services and re
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from shop.catalog import bp, search
-from shop.catalog.models import Certificate
-from shop.catalog.services import SORTS, ProductDetail, browse, facets, featured, product_detail, read_filters
+from shop.catalog.enums import NotOnSaleReason
+from shop.catalog.services import SORTS, browse, facets, featured, product_detail, read_filters
 from shop.errors import NotFound
 from shop.extensions import limiter
+from shop.headers import no_store
 from shop.i18n import current_lang
 from shop.inventory.services import best_before_range
 from shop.producers.services import spotlight
 from shop.shops.services import public_shops
 from shop.timeutil import today_vn
 
+# The product page compares the reason a product is not on sale with the enum (shop/catalog/enums.py).
+bp.add_app_template_global(NotOnSaleReason, "NotOnSaleReason")
+
 HOME_FEATURED = 8
 HOME_PRODUCERS = 3
 HOME_SHOPS = 6
-# Below this many units in all shops together a product is shown as "running low".
-LOW_STOCK = 5
 # A valid certificate this close to its end gets a quiet "valid until" note, nothing more.
 EXPIRY_NOTE_DAYS = 60
 
@@ -88,29 +88,7 @@ def suggest():
     query = read_filters(request.args).filters.q
     items = [{"kind": s.kind, "label": s.label, "url": SUGGEST_LINKS[s.kind](s.slug)}
              for s in search.suggest(query, current_lang())]
-    response = jsonify(query=query, suggestions=items)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@dataclass
-class Lapse:
-    """Why a product that is still reachable (old links, QR stamps) is not on sale."""
-
-    reason: str  # "revoked", "expired" or "uncertified"
-    certificate: Certificate | None
-
-
-def lapse_of(detail: ProductDetail, today) -> Lapse | None:
-    """None while the product can be sold; otherwise the reason, read from its latest certificate."""
-    if detail.sellable:
-        return None
-    latest = detail.product.latest_certificate
-    if latest is not None and latest.status == "revoked":
-        return Lapse("revoked", latest)
-    if latest is not None and latest.status == "active" and latest.is_expired(today):
-        return Lapse("expired", latest)
-    return Lapse("uncertified", latest)
+    return no_store(jsonify(query=query, suggestions=items))
 
 
 @bp.get("/products/<slug>")
@@ -129,12 +107,11 @@ def product(slug: str):
         "catalog/product.html",
         detail=detail,
         product=detail.product,
-        lapse=lapse_of(detail, today),
+        lapse=detail.product.not_on_sale_reason(today),
         states=states,
         outlets=outlets,
         warehouse_units=warehouse_units,
         expiring_soon=expiring_soon,
-        low_stock=LOW_STOCK,
         best_before=best_before_range(detail.next_lots[shop.id] for shop, _units in detail.stock
                                       if shop.id in detail.next_lots),
     )

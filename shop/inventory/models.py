@@ -19,6 +19,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import db
+from shop.inventory.rules import LOW_STOCK_THRESHOLD, is_low_stock
 from shop.timeutil import VN_TZ, UTCDateTime, utcnow
 
 
@@ -180,7 +181,7 @@ class StockLevel(db.Model):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
     on_hand: Mapped[int] = mapped_column(Integer, default=0)
-    low_stock_threshold: Mapped[int] = mapped_column(Integer, default=5)
+    low_stock_threshold: Mapped[int] = mapped_column(Integer, default=LOW_STOCK_THRESHOLD)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     shop = relationship("Shop")
@@ -188,7 +189,8 @@ class StockLevel(db.Model):
 
     @property
     def is_low(self) -> bool:
-        return self.on_hand <= self.low_stock_threshold
+        """Running low at this shop, by this row's own threshold (``shop.inventory.rules``)."""
+        return is_low_stock(self.on_hand, self.low_stock_threshold)
 
 
 class StockMovement(db.Model):

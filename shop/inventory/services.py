@@ -35,6 +35,7 @@ from shop.errors import InvalidInput, NotAllowed, NotFound, OutOfStock
 from shop.extensions import db
 from shop.inventory.models import (MOVEMENT_REASONS, Lot, LotState, LotStock, MovementReason, Reservation,
                                    ReservationState, StockLevel, StockMovement)
+from shop.inventory.rules import LOW_STOCK_THRESHOLD
 from shop.timeutil import VN_TZ, today_vn, utcnow
 
 MAX_QUANTITY = 100_000
@@ -234,7 +235,7 @@ def get_or_create_level(shop_id: int, product_id: int) -> StockLevel:
     level = db.session.scalars(stmt).first()
     if level is None:
         _insert_if_missing(StockLevel, shop_id=shop_id, product_id=product_id, on_hand=0,
-                           low_stock_threshold=5, updated_at=utcnow())
+                           low_stock_threshold=LOW_STOCK_THRESHOLD, updated_at=utcnow())
         level = db.session.scalars(stmt).one()
     return level
 
@@ -290,7 +291,7 @@ def record_movement(
     level_where = (StockLevel.shop_id == shop_id, StockLevel.product_id == product_id)
     if delta > 0:
         _add(StockLevel, ("shop_id", "product_id"), delta, shop_id=shop_id, product_id=product_id,
-             low_stock_threshold=5, updated_at=utcnow())
+             low_stock_threshold=LOW_STOCK_THRESHOLD, updated_at=utcnow())
         _add(LotStock, ("shop_id", "lot_id"), delta, shop_id=shop_id, lot_id=lot.id, product_id=lot.product_id)
     else:
         if not _apply(StockLevel, level_where, delta):

@@ -15,6 +15,7 @@ from shop.mail import send_mail
 from shop.money import format_vnd
 from shop.orders.enums import FulfilmentType, OrderStatus, PaymentMethod
 from shop.orders.models import Order
+from shop.payments.transfer import transfer_instructions
 from shop.phone import display_phone
 from shop.places.services import address_label
 from shop.template_helpers import format_date
@@ -81,8 +82,8 @@ def order_url(order: Order) -> str:
 
 
 def payment_instructions(order: Order) -> list[str]:
+    """The payment paragraph of the confirmation email, one string per line (order's language)."""
     amount = format_vnd(order.total)
-    config = current_app.config
     confirm = []
     if order.payment_method.paid_at_hand_over and order.status == OrderStatus.PLACED and order.hold_expires_at:
         confirm = [_("We will call %(phone)s to confirm this order. An order we cannot confirm by %(time)s is "
@@ -93,17 +94,18 @@ def payment_instructions(order: Order) -> list[str]:
     if order.payment_method == PaymentMethod.PAY_AT_SHOP:
         return [_("Please pay %(amount)s at the shop when you collect your order. "
                   "We will let you know when it is ready.", amount=amount), *confirm]
-    if order.payment_method == PaymentMethod.BANK_TRANSFER:
+    transfer = transfer_instructions(order)
+    if transfer is not None:
         lines = [
-            _("Please transfer %(amount)s to:", amount=amount),
-            "  " + _("Bank: %(bank)s", bank=config["BANK_NAME"]),
-            "  " + _("Account number: %(account)s", account=config["BANK_ACCOUNT"]),
-            "  " + _("Account holder: %(holder)s", holder=config["BANK_ACCOUNT_NAME"]),
-            "  " + _("Transfer description: %(reference)s", reference=order.number),
+            _("Please transfer %(amount)s to:", amount=format_vnd(transfer.amount)),
+            "  " + _("Bank: %(bank)s", bank=transfer.bank_name),
+            "  " + _("Account number: %(account)s", account=transfer.account),
+            "  " + _("Account holder: %(holder)s", holder=transfer.account_name),
+            "  " + _("Transfer description: %(reference)s", reference=transfer.reference),
         ]
-        if order.hold_expires_at:
+        if transfer.expires_at:
             lines.append(_("Please pay before %(time)s, or the order is cancelled.",
-                           time=format_date(order.hold_expires_at)))
+                           time=format_date(transfer.expires_at)))
         lines.append(_("Your order page shows a VietQR code that your banking app can scan."))
         return lines
     if order.payment_method == PaymentMethod.CARD:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from shop import vietqr
 from shop.cart import services as carts
 from shop.cart.views import clear_cart_cookie, current_cart_token
 from shop.errors import CustomerLimit, DomainError, OutOfStock
 from shop.extensions import db, place_order_limit
 from shop.forms import apply_errors
+from shop.headers import secret_link
 from shop.forms import field_errors as form_field_errors
 from shop.orders import bp
 from shop.orders import services as orders
@@ -22,6 +22,7 @@ from shop.orders.models import Order
 from shop.orders.forms import CheckoutForm, choice
 from shop.payments import services as payments
 from shop.payments import views as card_payments
+from shop.payments.transfer import transfer_instructions
 from shop.orders.enums import (FulfilmentStatus, FulfilmentType, OrderState, OrderStatus, PaymentMethod,
                                PaymentStatus, ShipmentState)
 from shop.orders.notifications import event_note_label, expired_message, send_order_confirmation
@@ -137,35 +138,18 @@ def checkout():
                            **context), status
 
 
-def _private(response):
-    """The order page is reached by a secret link: keep it out of caches, indexes and referrers."""
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
 @bp.get("/<number>")
 def detail(number: str):
     token = request.args.get("token")
     order = orders.find_order(number, token)  # NotFound → the friendly 404 page
-    bank = None
     shown_status = order.shown_status()  # expired the moment its hold runs out, no job needed
-    if order.payment_method == PaymentMethod.BANK_TRANSFER and shown_status == OrderStatus.PENDING_PAYMENT:
-        config = current_app.config
-        bank = {"name": config["BANK_NAME"], "account": config["BANK_ACCOUNT"],
-                "holder": config["BANK_ACCOUNT_NAME"], "reference": order.number, "amount": order.total,
-                "qr": None}
-        try:
-            bank["qr"] = vietqr.qr_svg(vietqr.payload(config["BANK_BIN"], config["BANK_ACCOUNT"],
-                                                      order.total, order.number))
-        except ValueError:
-            current_app.logger.exception("VietQR settings are wrong (BANK_BIN / BANK_ACCOUNT)")
+    transfer = transfer_instructions(order)
     response = make_response(render_template(
-        "orders/detail.html", order=order, token=token, bank=bank, shown_status=shown_status,
+        "orders/detail.html", order=order, token=token, shown_status=shown_status,
+        bank=transfer if transfer is not None and transfer.awaiting else None,
         cancellable=order.status in orders.CUSTOMER_CANCELLABLE, refunded=order.amount_refunded,
     ))
-    return _private(response)
+    return secret_link(response)
 
 
 @bp.post("/<number>/cancel")
@@ -184,4 +168,4 @@ def cancel(number: str):
             payments.close_open_sessions(order)  # after the commit: no external call inside the transaction
         if order.payment_method == PaymentMethod.BANK_TRANSFER:
             flash(_("If you have already made the transfer, please contact us and we will refund it."), "info")
-    return _private(redirect(url_for("orders.detail", number=number, token=token)))
+    return secret_link(redirect(url_for("orders.detail", number=number, token=token)))

@@ -14,6 +14,7 @@ from flask import (Response, current_app, flash, jsonify, make_response, redirec
 
 from shop.errors import DomainError
 from shop.extensions import csrf, db, limiter
+from shop.headers import secret_link
 from shop.orders import services as orders
 from shop.orders.enums import PaymentMethod
 from shop.orders.models import Order
@@ -22,14 +23,6 @@ from shop.payments import services as payments
 from shop.payments.enums import CheckoutState
 
 bp.add_app_template_global(CheckoutState, "CheckoutState")
-
-
-def _private(response: Response) -> Response:
-    """These pages are reached by the order's secret link: no caches, indexes or referrers."""
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 def _return_url(number: str, token: str) -> str:
@@ -56,8 +49,8 @@ def card_checkout_redirect(order: Order) -> Response:
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return _private(redirect(url_for("payments.card_return", number=number, token=token), code=303))
-    return _private(redirect(url, code=303))
+        return secret_link(redirect(url_for("payments.card_return", number=number, token=token), code=303))
+    return secret_link(redirect(url, code=303))
 
 
 def _render(order: Order, token: str, *, came_back: bool = False, error: str | None = None,
@@ -66,11 +59,11 @@ def _render(order: Order, token: str, *, came_back: bool = False, error: str | N
     response = make_response(render_template(
         "payments/status.html", order=order, token=token, state=state, came_back=came_back, error=error,
     ), status)
-    return _private(response)
+    return secret_link(response)
 
 
 def _order_page(order: Order, token: str | None) -> Response:
-    return _private(redirect(url_for("orders.detail", number=order.number, token=token), code=303))
+    return secret_link(redirect(url_for("orders.detail", number=order.number, token=token), code=303))
 
 
 @bp.post("/card/<number>/start")
