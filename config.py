@@ -108,6 +108,16 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "OCOP Bắc Kạn <no-reply@ocop.example>")
 
+    # Compression of text responses (Flask-Compress, shop/static_files.py): turn it off with
+    # COMPRESS_REGISTER=0 when a reverse proxy compresses already.
+    COMPRESS_REGISTER = _bool("COMPRESS_REGISTER", True)
+    COMPRESS_MIMETYPES = [
+        "text/html", "text/css", "text/xml", "text/plain", "text/csv", "application/json",
+        "application/javascript", "text/javascript", "application/xml", "image/svg+xml",
+    ]
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_MIN_SIZE = 500
+
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_DEFAULT = os.environ.get("RATELIMIT_DEFAULT", "")
     RATELIMIT_HEADERS_ENABLED = True

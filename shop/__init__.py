@@ -63,6 +63,9 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(ROOT / "shop" / "translations"))
     limiter.init_app(app)
+    from shop import static_files
+
+    static_files.init_app(app)  # versioned static URLs, year-long caching, compression
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from sqlalchemy import event

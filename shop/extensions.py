@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and initialised in ``create_app``."""
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -27,6 +28,7 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
+compress = Compress()
 
 
 def _order_rate_limit() -> str:
