@@ -146,6 +146,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    HSTS_SECONDS = 0  # never on plain-HTTP development: it would lock browsers out of http://127.0.0.1
     WTF_CSRF_TIME_LIMIT = None
 
     @classmethod
@@ -169,6 +170,8 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    # Strict-Transport-Security max-age in seconds (shop/security.py); 0 turns it off.
+    HSTS_SECONDS = _int("HSTS_SECONDS", 365 * 24 * 3600)
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
 
     @classmethod

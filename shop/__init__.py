@@ -36,6 +36,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     inputs.init_app(app)  # the <id:...> URL converter, before the blueprints' rules use it
     register_blueprints(app)
+    from shop import security
+
+    security.init_app(app)  # default headers (CSP…), request ids in logs, /healthz and /readyz
     register_template_helpers(app)
     register_errorhandlers(app)
     register_commands(app)

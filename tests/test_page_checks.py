@@ -1,5 +1,6 @@
 """Every page type, checked by tools nobody here wrote: the Nu HTML Checker (markup) and axe-core
-(accessibility, in Debian's Chromium at a phone's and a desktop's width). Both must report 0 errors.
+(accessibility, in Debian's Chromium at a phone's and a desktop's width). Both must report 0 errors,
+and the browser's console none either (a Content-Security-Policy refusal shows there).
 
 The tools come from the npm registry, pinned in tests/tools/package.json (`make test` runs `npm ci`
 there); the checker runs with the machine's Java. Skipped locally when Java, npm's tools or Chromium
@@ -128,6 +129,7 @@ def test_axe_finds_no_violation_on_any_page_type_at_phone_and_desktop_width(app,
     pages = demo_pages(client)
     app.config["WTF_CSRF_ENABLED"] = True
     cookies = [{"name": c.key, "value": c.value, "url": live_server} for c in client._cookies.values()]
+    axe_source = AXE_JS.read_text(encoding="utf-8") + "\n;undefined"
     found: list[str] = []
     views = 0
     with sync_api.sync_playwright() as pw:
@@ -142,10 +144,16 @@ def test_axe_finds_no_violation_on_any_page_type_at_phone_and_desktop_width(app,
                     context.add_cookies(cookies)  # the test client's cart, so that page has lines
                     page = context.new_page()
                     page.set_default_timeout(20_000)
+                    # A Content-Security-Policy refusal or a broken script shows as a console error.
+                    page.on("console", lambda message, w=width, l=lang: message.type == "error" and not (
+                        message.location.get("url") == live_server + pages["not found"]  # its own 404
+                    ) and found.append(f"{w}px {l} {page.url}: console error: {message.text}"))
+                    page.on("pageerror", lambda error, w=width, l=lang: found.append(
+                        f"{w}px {l} {page.url}: uncaught: {error}"))
                     page.goto(f"{live_server}/?lang={lang}")
                     for name, path in pages.items():
                         page.goto(live_server + path)
-                        page.add_script_tag(path=str(AXE_JS))
+                        page.evaluate(axe_source)  # through DevTools: the page's CSP stays on
                         result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
                         views += 1
                         for violation in result["violations"]:
