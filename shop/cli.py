@@ -89,10 +89,15 @@ def order_group() -> None:
 
 def _echo_order(order) -> None:
     """The order's shown status, then every warning staff must read (stderr, so scripts see them)."""
-    from shop.orders.services import staff_warnings
-
     shown = order.shown_status()
     click.echo(f"{order.number}: {shown}" + (f" (stored: {order.status})" if shown != order.status else ""))
+    _echo_warnings(order)
+
+
+def _echo_warnings(order) -> None:
+    """Every warning staff must read about ``order`` (stderr, so scripts see them)."""
+    from shop.orders.services import staff_warnings
+
     for warning in staff_warnings(order):
         click.echo(f"WARNING: {warning}", err=True)
 
@@ -115,15 +120,36 @@ def _run_order_action(number: str, action) -> None:
 @click.argument("number")
 @with_appcontext
 def show_command(number: str) -> None:
-    """Status, flags and warnings of NUMBER (expired hold, products no longer certified)."""
+    """Status, payment and fulfilment of NUMBER, each of its shipments (shop, state, carrier,
+    tracking number, lines), then flags and warnings (expired hold, products no longer certified).
+
+    \b
+    OC-2026-000001: shipped
+      payment: paid (bank_transfer) · refunded 0 ₫ · total 330.000 ₫
+      goods: partly_shipped · state: open · delivery
+      shipment #3 from Cửa hàng Bắc (shop 1): shipped · carrier VNPost · tracking EB1VN
+        2 × Gạo Nếp Tài Ba Bể (gao-nep-tai) [committed]
+    """
     from shop.errors import DomainError
+    from shop.money import format_vnd
+    from shop.orders.cli import shipment_details
     from shop.orders.services import get_by_number
 
     try:
         order = get_by_number(number)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
-    _echo_order(order)
+    shown = order.shown_status()
+    click.echo(f"{order.number}: {shown}" + (f" (stored: {order.status})" if shown != order.status else ""))
+    click.echo(f"  payment: {order.payment_status} ({order.payment_method}) · refunded "
+               f"{format_vnd(order.amount_refunded)} · total {format_vnd(order.total)}")
+    click.echo(f"  goods: {order.fulfilment_status} · state: {order.state} · {order.fulfilment}")
+    for shipment in order.shipments:
+        for line in shipment_details(shipment):
+            click.echo(line)
+    if not order.shipments:
+        click.echo("  no shipments")
+    _echo_warnings(order)
 
 
 @order_group.command("flagged")

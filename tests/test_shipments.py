@@ -109,6 +109,32 @@ def test_the_command_line_moves_one_shops_shipment(two_shops, runner):
     assert by_shop(order, two_shops["north"]).state == S.SHIPPED and order.status == OrderStatus.PROCESSING
 
 
+def test_order_show_prints_each_shipment_with_its_shop_state_carrier_tracking_and_lines(two_shops, runner):
+    order = split_order(two_shops)
+    orders.confirm_order(order, actor="staff")
+    db.session.commit()
+    north, south = by_shop(order, two_shops["north"]), by_shop(order, two_shops["south"])
+    assert runner.invoke(args=["shipment", "pack", str(north.id)]).exit_code == 0
+    assert runner.invoke(args=["shipment", "ship", str(north.id), "--carrier", "VNPost",
+                               "--tracking", "EB1VN"]).exit_code == 0
+
+    shown = runner.invoke(args=["order", "show", order.number])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert lines[0] == f"{order.number}: processing"
+    assert lines[1].startswith("  payment: unpaid (cod)") and "total 1.150.000" in lines[1]
+    assert lines[2] == "  goods: partly_shipped · state: open · delivery"
+    assert lines[3] == (f"  shipment #{north.id} from Cửa hàng OCOP Ba Bể (shop {two_shops['north'].id}): "
+                        "shipped · carrier VNPost · tracking EB1VN")
+    assert lines[4] == f"    1 × Gạo Nếp Tài ({two_shops['rice'].slug}) [committed]"
+    assert lines[5] == (f"  shipment #{south.id} from Kho tổng OCOP (shop {two_shops['south'].id}): "
+                        "to_prepare · carrier — · tracking —")
+    assert sorted(lines[6:8]) == sorted([f"    4 × Gạo Nếp Tài ({two_shops['rice'].slug}) [held]",
+                                         f"    1 × Chè Shan tuyết ({two_shops['tea'].slug}) [held]"])
+    assert len(lines) == 8
+    assert runner.invoke(args=["order", "show", "OC-1999-000001"]).exit_code == 1
+
+
 def test_a_paid_order_starts_preparation_at_its_first_shipment_step_and_sold_nothing_twice(two_shops):
     order = split_order(two_shops, "bank_transfer")
     orders.confirm_bank_transfer(order, actor="staff")

@@ -26,6 +26,21 @@ def _line(shipment) -> str:
             f"{items} (order {shipment.order.shown_status()})")
 
 
+def shipment_details(shipment) -> list[str]:
+    """The lines ``flask order show`` prints for one shipment: its shop, state, carrier and
+    tracking number, then one line per order line it carries (quantity × product as sold, the
+    product's slug, and whether its units are held, sold or released)."""
+    out = [f"  shipment #{shipment.id} from {shipment.shop.name} (shop {shipment.shop_id}): {shipment.state}"
+           f" · carrier {shipment.carrier or '—'} · tracking {shipment.tracking_number or '—'}"]
+    for reservation in shipment.reservations:
+        line = reservation.line
+        out.append(f"    {reservation.quantity} × {line.product_name} ({line.product_slug or '—'}) "
+                   f"[{reservation.state}]")
+    if len(out) == 1:
+        out.append("    (no lines)")
+    return out
+
+
 @click.group("shipment")
 def shipment_group() -> None:
     """A shop's part of orders: list, pack, ship, deliver, ready, collect, cancel."""
