@@ -7,13 +7,18 @@ from urllib.parse import urlencode
 from flask import Flask, g, request, url_for
 from flask_babel import format_number, get_translations
 
+from shop.catalog.enums import CertificateKind, CertificateLevel, CertificatePublicStatus, CertificateStatus
 from shop.i18n import current_lang, localized, remember_locale
+from shop.inventory.enums import LotState, MovementReason, ReservationState
 from shop.inventory.rules import is_low_stock
 from shop.markup import excerpt, render_markdown
 from shop.media import image_info
 from shop.money import format_vnd
 from shop.phone import display_phone, phone_uri
+from shop.places.enums import PlaceKind
 from shop.places.services import address_label, place_label
+from shop.producers.enums import ProducerKind
+from shop.shops.enums import ShopKind
 from shop.timeutil import VN_TZ
 
 
@@ -59,6 +64,10 @@ def init_app(app: Flask) -> None:
     app.add_template_global(place_label)
     app.add_template_global(address_label)
     app.add_template_global(is_low_stock)  # the low-stock rule (shop/inventory/rules.py)
+    # Coded values the templates compare with and label (``CertificateKind.label_of(code)``).
+    for vocabulary in (CertificateKind, CertificateLevel, CertificateStatus, CertificatePublicStatus, ProducerKind,
+                       ShopKind, PlaceKind, MovementReason, ReservationState, LotState):
+        app.add_template_global(vocabulary, vocabulary.__name__)
     app.after_request(remember_locale)
     _install_request_translations(app)
 

@@ -102,3 +102,35 @@ def test_the_listing_migration_fills_the_read_model_of_existing_products(tmp_pat
         assert read_model_mismatches(db.session) == []
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_vocabulary_migration_settles_unknown_kinds_and_names_the_rows_it_cannot(tmp_path):
+    """0011_vocabulary_checks: a producer, outlet or decision of an unknown kind gets the safe word;
+    an unknown place level stops the upgrade with the row named; afterwards the database refuses
+    unknown codes."""
+    uri = f"sqlite:///{tmp_path / 'vocabulary.db'}"
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=uri, UPLOAD_FOLDER=str(tmp_path))
+    with app.app_context():
+        upgrade(revision="0010_lots")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO locality (id, slug, name, kind) VALUES (1, 'bk', 'Bắc Kạn', 'tinh')"))
+            conn.execute(sa.text("INSERT INTO producer (id, slug, name, kind, address, phone, story, story_en, "
+                                 "created_at) VALUES (1, 'htx', 'HTX', 'coop', '', '', '', '', '2026-01-01')"))
+            conn.execute(sa.text("INSERT INTO shop (id, slug, name, kind, address, phone, opening_hours, "
+                                 "opening_hours_en, offers_pickup, ships_online, active) "
+                                 "VALUES (1, 'kho', 'Kho', 'depot', '', '', '', '', 1, 1, 1)"))
+        from alembic import command
+        from flask import current_app
+
+        config = current_app.extensions["migrate"].migrate.get_config()
+        with pytest.raises(RuntimeError, match=r"locality 1: kind = 'tinh'"):
+            command.upgrade(config, "head")  # (flask_migrate.upgrade would log it and exit)
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE locality SET kind = 'province'"))
+        upgrade()
+        with db.engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT kind FROM producer")).scalar_one() == "other"
+            assert conn.execute(sa.text("SELECT kind FROM shop")).scalar_one() == "shop"
+        with pytest.raises(sa.exc.IntegrityError, match="ck_locality_kind_known"), db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE locality SET kind = 'tinh'"))
+        db.engine.dispose()

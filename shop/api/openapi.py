@@ -193,8 +193,8 @@ PRODUCT_EXAMPLE = {
 COD_ORDER_EXAMPLE = {
     "cart_token": "5Jc1yG3kq0yWw3E6n7H3rVb2nQ9x4TtD",
     "customer": {"name": "Nguyễn Thị Lan", "phone": "0912 345 678", "email": "lan@example.vn"},
-    "fulfilment": {"type": FulfilmentType.DELIVERY, "address": {"street": "12 Trường Chinh", "ward": "Phường Đức Xuân",
-                                                               "province": "Thái Nguyên"}},
+    "fulfilment": {"type": FulfilmentType.DELIVERY, "address": {"street": "12 Trường Chinh", "ward": "Phường Đức Xuân",  # vocabulary: address field names
+                                                               "province": "Thái Nguyên"}},  # vocabulary: address field names
     "payment_method": PaymentMethod.COD,
 }
 PICKUP_ORDER_EXAMPLE = {
@@ -261,7 +261,7 @@ def _paths() -> dict:
                 "schema": {"type": "object"}, "example": {}}}},
             "responses": {
                 "201": _json(schemas.Cart, "The new cart.", {"token": "5Jc1yG3kq0yWw3E6n7H3rVb2nQ9x4TtD", "lines": [],
-                                                       "count": 0, "subtotal_vnd": 0, "ready_for_checkout": False},
+                                                       "count": 0, "subtotal_vnd": 0, "ready_for_checkout": False},  # vocabulary: JSON field names
                              headers={"Location": {"description": "The cart's URL.", "schema": {"type": "string"}}},
                              links={
                                  "GetCart": {"operationId": "getCart",

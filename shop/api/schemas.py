@@ -27,19 +27,16 @@ from typing_extensions import TypeAliasType
 
 from shop.api.inputs import TOKEN_PATTERN, Body, Tagged, Text, WholeNumber
 from shop.cart.services import PROBLEMS
-from shop.catalog.enums import NotOnSaleReason
-from shop.catalog.models import CERT_LEVELS
+from shop.catalog.enums import CertificateLevel, CertificatePublicStatus, NotOnSaleReason
 from shop.inputs import DB_INT_MAX
 from shop.orders import models as order_models
 from shop.orders.enums import (FulfilmentStatus, FulfilmentType, OrderState, OrderStatus, PaymentMethod,
                                PaymentStatus, ShipmentState)
 from shop.orders.services import RAW_TEXT_MAX, TRANSITIONS
 from shop.phone import TYPED_MAX
-from shop.producers.models import PRODUCER_KINDS
+from shop.producers.enums import ProducerKind
 
 ORDER_STATUSES = tuple(sorted(TRANSITIONS))
-# What ``Certificate.public_status`` tells visitors and partners.
-CERT_PUBLIC_STATUSES = ("active", "expired", "pending", "revoked", "superseded")  # vocabulary: certificate statuses
 
 
 class Reply(BaseModel):
@@ -124,12 +121,12 @@ class ProductGroup(Reply):
 
 class Certificate(Reply):
     stars: Stars
-    level: Literal[CERT_LEVELS] = Field(description="Level of the body that certified it.")  # type: ignore[valid-type]
+    level: Literal[tuple(CertificateLevel)] = Field(description="Level of the body that certified it.")  # type: ignore[valid-type]
     decision_number: str = Field(examples=["1234/QĐ-UBND"])
     issuing_body: str
     issued_on: date
     expires_on: date
-    status: Literal[CERT_PUBLIC_STATUSES] = Field(  # type: ignore[valid-type]
+    status: Literal[tuple(CertificatePublicStatus)] = Field(  # type: ignore[valid-type]
         description="`active`: valid today. `expired`: past `expires_on`. `pending`: "
                     "not yet in force. `revoked`, `superseded`: withdrawn or replaced.")
 
@@ -183,7 +180,7 @@ class ProducerSummary(Reply):
     id: Id
     slug: str
     name: str
-    kind: Literal[PRODUCER_KINDS]  # type: ignore[valid-type]
+    kind: Literal[tuple(ProducerKind)]  # type: ignore[valid-type]
     locality: str | None = Field(description="Commune, district, province as certified.")
     locality_today: LocalityToday
     products_on_sale: Count

@@ -41,8 +41,8 @@ ORDER_FIELDS = {
     "email": "customer.email",
     "fulfilment": "fulfilment.type",
     "street": "fulfilment.address.street",
-    "ward": "fulfilment.address.ward",
-    "province": "fulfilment.address.province",
+    "ward": "fulfilment.address.ward",  # vocabulary: address field names
+    "province": "fulfilment.address.province",  # vocabulary: address field names
     "pickup_shop_id": "fulfilment.shop_id",
     "payment_method": "payment_method",
 }

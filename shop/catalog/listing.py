@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.attributes import set_committed_value
 
+from shop.catalog.enums import CertificateStatus
 from shop.catalog.models import Certificate, Product, ProductGroup
 from shop.places.models import Locality
 from shop.producers.models import Producer
@@ -77,7 +78,7 @@ def compute(connection, product_ids, now: datetime | None = None) -> dict[int, t
         for pid, stars, issued_on, expires_on, valid in connection.execute(
             select(Certificate.product_id, Certificate.stars, Certificate.issued_on, Certificate.expires_on,
                    Certificate.valid_clause(today))
-            .where(Certificate.product_id.in_(chunk), Certificate.status == "active")
+            .where(Certificate.product_id.in_(chunk), Certificate.status == CertificateStatus.ACTIVE)
         ):
             rows[pid].append((stars, issued_on, expires_on, bool(valid)))
         for pid, certs in rows.items():

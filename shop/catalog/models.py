@@ -6,13 +6,12 @@ from typing import Optional
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shop.catalog.enums import NotOnSaleReason
+from shop.catalog.enums import (CertificateKind, CertificateLevel, CertificatePublicStatus, CertificateStatus,
+                                NotOnSaleReason)
+from shop.enums import EnumText, check_in
 from shop.extensions import db
 from shop.timeutil import UTCDateTime, today_vn, utcnow
 
-CERT_KINDS = ("new", "re_recognition", "upgrade")
-CERT_LEVELS = ("district", "province", "national")
-CERT_STATUSES = ("active", "revoked", "superseded")
 VALIDITY_MONTHS = 36
 
 
@@ -121,9 +120,9 @@ class Product(db.Model):
         if self.valid_certificate(on) is not None:
             return None
         latest = self.latest_certificate
-        if latest is not None and latest.status == "revoked":
+        if latest is not None and latest.status == CertificateStatus.REVOKED:
             return NotOnSaleReason.REVOKED
-        if latest is not None and latest.status == "active" and latest.is_expired(on):
+        if latest is not None and latest.status == CertificateStatus.ACTIVE and latest.is_expired(on):
             return NotOnSaleReason.EXPIRED
         return NotOnSaleReason.UNCERTIFIED
 
@@ -138,6 +137,9 @@ class Certificate(db.Model):
     __table_args__ = (
         CheckConstraint("stars BETWEEN 3 AND 5", name="stars_range"),
         CheckConstraint("expires_on >= issued_on", name="expiry_after_issue"),
+        check_in("kind", CertificateKind, name="kind_known"),
+        check_in("level", CertificateLevel, name="level_known"),
+        check_in("status", CertificateStatus, name="status_known"),
         Index("ix_certificate_product_status", "product_id", "status"),
     )
 
@@ -145,16 +147,16 @@ class Certificate(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
     stars: Mapped[int] = mapped_column(Integer)
     score: Mapped[Optional[int]] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(20), default="new")
+    kind: Mapped[CertificateKind] = mapped_column(EnumText(CertificateKind), default=CertificateKind.NEW)
     decision_number: Mapped[str] = mapped_column(String(80))
     issuing_body: Mapped[str] = mapped_column(String(200))
-    level: Mapped[str] = mapped_column(String(20))
+    level: Mapped[CertificateLevel] = mapped_column(EnumText(CertificateLevel))
     legal_basis: Mapped[str] = mapped_column(String(200), default="")
     product_name_certified: Mapped[str] = mapped_column(String(200), default="")
     producer_name_certified: Mapped[str] = mapped_column(String(200), default="")
     issued_on: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    status: Mapped[CertificateStatus] = mapped_column(EnumText(CertificateStatus), default=CertificateStatus.ACTIVE)
     revocation_decision: Mapped[Optional[str]] = mapped_column(String(80))
     revoked_on: Mapped[Optional[date]] = mapped_column(Date)
     revocation_reason: Mapped[Optional[str]] = mapped_column(Text)
@@ -164,17 +166,17 @@ class Certificate(db.Model):
 
     def is_valid(self, on: date | None = None) -> bool:
         on = on or today_vn()
-        return self.status == "active" and self.issued_on <= on <= self.expires_on
+        return self.status == CertificateStatus.ACTIVE and self.issued_on <= on <= self.expires_on
 
-    def public_status(self, on: date | None = None) -> str:
+    def public_status(self, on: date | None = None) -> CertificatePublicStatus:
         """What a visitor or API client is told: ``active`` only while the product may be sold
         under it; otherwise why not (expired, pending — not yet in force —, revoked, superseded)."""
         on = on or today_vn()
-        if self.status != "active":
-            return self.status
+        if self.status != CertificateStatus.ACTIVE:
+            return CertificatePublicStatus(self.status)
         if self.is_valid(on):
-            return "active"
-        return "expired" if self.is_expired(on) else "pending"
+            return CertificatePublicStatus.ACTIVE
+        return CertificatePublicStatus.EXPIRED if self.is_expired(on) else CertificatePublicStatus.PENDING
 
     def is_expired(self, on: date | None = None) -> bool:
         return (on or today_vn()) > self.expires_on
@@ -186,7 +188,7 @@ class Certificate(db.Model):
     def valid_clause(cls, on: date | None = None):
         """SQL condition matching certificates valid on ``on`` (today in Vietnam by default)."""
         on = on or today_vn()
-        return and_(cls.status == "active", cls.issued_on <= on, cls.expires_on >= on)
+        return and_(cls.status == CertificateStatus.ACTIVE, cls.issued_on <= on, cls.expires_on >= on)
 
     def __repr__(self) -> str:
         return f"<Certificate {self.decision_number} {self.stars}★ {self.status}>"

@@ -17,6 +17,7 @@ from shop.i18n import current_lang
 from shop.inventory.services import best_before_range
 from shop.producers.services import spotlight
 from shop.shops.services import public_shops
+from shop.shops.enums import ShopKind
 from shop.timeutil import today_vn
 
 # The product page compares the reason a product is not on sale with the enum (shop/catalog/enums.py).
@@ -99,8 +100,8 @@ def product(slug: str):
         raise NotFound(_("We could not find that product.")) from None
     today = today_vn()
     states = {cert.id: cert.public_status(today) for cert in detail.product.certificates}
-    outlets = [(shop, units) for shop, units in detail.stock if units > 0 and shop.kind == "shop"]
-    warehouse_units = sum(units for shop, units in detail.stock if units > 0 and shop.kind != "shop")
+    outlets = [(shop, units) for shop, units in detail.stock if units > 0 and shop.kind == ShopKind.SHOP]
+    warehouse_units = sum(units for shop, units in detail.stock if units > 0 and shop.kind != ShopKind.SHOP)
     cert = detail.certificate
     expiring_soon = cert is not None and cert.days_to_expiry(today) <= EXPIRY_NOTE_DAYS
     return render_template(

@@ -11,87 +11,21 @@ first-expiring-first when units leave (``shop.inventory.services.commit_reservat
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from typing import Optional
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop.enums import EnumText, check_in
 from shop.extensions import db
+from shop.inventory.enums import LotState, MovementReason, ReservationState  # noqa: F401 (re-exported)
 from shop.inventory.rules import LOW_STOCK_THRESHOLD, is_low_stock
 from shop.timeutil import VN_TZ, UTCDateTime, utcnow
 
 
-class MovementReason(StrEnum):
-    """Why a ledger row changed stock (``stock_movement.reason``)."""
-
-    RECEIVE = "receive"
-    SALE = "sale"
-    ADJUST = "adjust"
-    COUNT = "count"
-    TRANSFER_OUT = "transfer_out"
-    TRANSFER_IN = "transfer_in"
-    RETURN = "return"
-    RELEASE = "release"
-    WRITE_OFF = "write_off"
-    RECALL = "recall"
-
-    @property
-    def label(self) -> str:
-        return str(MOVEMENT_REASON_LABELS[self])
-
-
-MOVEMENT_REASON_LABELS = {
-    MovementReason.RECEIVE: _l("goods received"),
-    MovementReason.SALE: _l("sold to a customer"),
-    MovementReason.ADJUST: _l("stock adjusted"),
-    MovementReason.COUNT: _l("stock count"),
-    MovementReason.TRANSFER_OUT: _l("sent to another shop"),
-    MovementReason.TRANSFER_IN: _l("received from another shop"),
-    MovementReason.RETURN: _l("returned by the customer"),
-    MovementReason.RELEASE: _l("back on the shelf"),
-    MovementReason.WRITE_OFF: _l("written off"),
-    MovementReason.RECALL: _l("withdrawn for a recall"),
-}
-
-MOVEMENT_REASONS = tuple(r.value for r in MovementReason)
-
-
-class ReservationState(StrEnum):
-    """A hold's state: ``held`` counts against availability until it expires; ``committed`` units
-    were sold (ledger ``sale``); ``released`` units went back (or never left)."""
-
-    HELD = "held"
-    COMMITTED = "committed"
-    RELEASED = "released"
-
-    @property
-    def label(self) -> str:
-        return str(RESERVATION_STATE_LABELS[self])
-
-
-RESERVATION_STATE_LABELS = {
-    ReservationState.HELD: _l("units held"),
-    ReservationState.COMMITTED: _l("units sold"),
-    ReservationState.RELEASED: _l("hold released"),
-}
-
-RESERVATION_STATES = tuple(s.value for s in ReservationState)
-
-
-class LotState(StrEnum):
-    """Where a lot stands at an instant (``shop.inventory.services.lot_state``): sold online,
-    kept for the counter (inside the online margin), past its best-before day, or recalled."""
-
-    SELLABLE = "sellable"
-    SHORT_DATED = "short_dated"
-    EXPIRED = "expired"  # vocabulary: the lot's, not Stripe's session status
-    RECALLED = "recalled"
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+# The vocabulary lives in shop/inventory/enums.py; these names stay importable from here.
+MOVEMENT_REASONS = MovementReason.values()
+RESERVATION_STATES = ReservationState.values()
 
 
 def expiry_instant(best_before: date | None) -> datetime | None:
@@ -203,7 +137,7 @@ class StockMovement(db.Model):
     __tablename__ = "stock_movement"
     __table_args__ = (
         CheckConstraint("delta <> 0", name="delta_not_zero"),
-        CheckConstraint(_in("reason", MOVEMENT_REASONS), name="reason_known"),
+        check_in("reason", MovementReason, name="reason_known"),
         Index("ix_stock_movement_shop_product", "shop_id", "product_id"),
     )
 
@@ -213,7 +147,7 @@ class StockMovement(db.Model):
     lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"), index=True)
     reservation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("reservation.id"), index=True)
     delta: Mapped[int] = mapped_column(Integer)
-    reason: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[MovementReason] = mapped_column(EnumText(MovementReason))
     reference: Mapped[Optional[str]] = mapped_column(String(80))
     user_id: Mapped[Optional[int]] = mapped_column(Integer)  # FK added with accounts
     note: Mapped[str] = mapped_column(Text, default="")
@@ -236,7 +170,7 @@ class Reservation(db.Model):
     __tablename__ = "reservation"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint(_in("state", RESERVATION_STATES), name="state_known"),
+        check_in("state", ReservationState, name="state_known"),
         Index("ix_reservation_shop_product_state", "shop_id", "product_id", "state"),
         Index("ix_reservation_product_state", "product_id", "state"),
     )
@@ -246,7 +180,7 @@ class Reservation(db.Model):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"))
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
     quantity: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(20), default=ReservationState.HELD)
+    state: Mapped[ReservationState] = mapped_column(EnumText(ReservationState), default=ReservationState.HELD)
     expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

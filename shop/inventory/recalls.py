@@ -216,7 +216,7 @@ def buyers(lot_id: int) -> list[Buyer]:
     return sorted(found, key=lambda b: (b.ordered_at, b.order_number, b.shop_id))
 
 
-CSV_COLUMNS = ("order", "status", "ordered_at", "customer", "phone", "email", "shop", "units", "returned")
+CSV_COLUMNS = ("order", "status", "ordered_at", "customer", "phone", "email", "shop", "units", "returned")  # vocabulary: CSV column names
 
 
 def buyers_csv(lot_id: int) -> str:
@@ -251,7 +251,7 @@ def lot_history(lot_id: int) -> list[tuple[datetime, str, int | None, int, str]]
               for m in db.session.scalars(select(StockMovement).where(StockMovement.lot_id == lot.id)
                                           .order_by(StockMovement.id))]
     if lot.recalled_at is not None:
-        events.append((lot.recalled_at, "recalled", None, 0,
+        events.append((lot.recalled_at, LotState.RECALLED, None, 0,
                        lot.recall_reason + (f" ({lot.recall_reference})" if lot.recall_reference else "")))
     return sorted(events, key=lambda e: e[0])
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from shop.errors import InvalidInput, NotAllowed
 from shop.extensions import db
 from shop.inventory import services as inventory
+from shop.inventory.enums import MovementReason, ReservationState
 from shop.inventory.models import Reservation, StockMovement
 from shop.orders import services as orders
 from shop.orders.models import Order, OrderEvent, OrderLine
@@ -36,7 +37,7 @@ def _returned_so_far(order: Order) -> dict[tuple[int, int], int]:
     """Units of this order already returned, by (shop_id, product_id), read from the ledger."""
     rows = db.session.execute(
         select(StockMovement.shop_id, StockMovement.product_id, func.sum(StockMovement.delta))
-        .where(StockMovement.reason == "return", StockMovement.reference == order.number)
+        .where(StockMovement.reason == MovementReason.RETURN, StockMovement.reference == order.number)
         .group_by(StockMovement.shop_id, StockMovement.product_id)
     ).all()
     return {(shop_id, product_id): int(total) for shop_id, product_id, total in rows}
@@ -63,7 +64,7 @@ def returnable(order: Order) -> dict[int, list[tuple[Reservation, int]]]:
     result: dict[int, list[tuple[Reservation, int]]] = {}
     for line in order.lines:
         for reservation in line.reservations:
-            if reservation.state != "committed" or reservation.shop_id not in gone:
+            if reservation.state != ReservationState.COMMITTED or reservation.shop_id not in gone:
                 continue
             key = (reservation.shop_id, reservation.product_id)
             already = min(left.get(key, 0), reservation.quantity)

@@ -18,6 +18,7 @@ from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from shop.cart import services as carts
+from shop.catalog.enums import CertificatePublicStatus
 from shop.errors import (CustomerLimit, FieldErrors, InvalidInput, InvalidTransition, NotAllowed, NotFound,
                          OutOfStock)
 from shop.extensions import db
@@ -94,7 +95,7 @@ def payment_methods(fulfilment: str) -> tuple[str, ...]:
 
 
 # The delivery address lines, in the order the forms show them, and the Order column of each.
-_ADDRESS_COLUMNS = {"street": Order.address_street, "ward": Order.address_ward, "province": Order.address_province}
+_ADDRESS_COLUMNS = {"street": Order.address_street, "ward": Order.address_ward, "province": Order.address_province}  # vocabulary: address field names
 # Longest accepted text per field (after NFC normalisation): read from the columns, never copied.
 ADDRESS_MAX = {key: column_length(column) for key, column in _ADDRESS_COLUMNS.items()}
 FIELD_MAX = {"name": column_length(Order.customer_name), "email": column_length(Order.email), **ADDRESS_MAX}
@@ -500,8 +501,8 @@ def certificate_lapses(order: Order, on=None, product_ids: set[int] | None = Non
             lapses.append(f"{line.product_name} has no OCOP certificate")
             continue
         state = cert.public_status(on)
-        when = {"revoked": f" on {cert.revoked_on.isoformat()}" if cert.revoked_on else "",
-                "expired": f" on {cert.expires_on.isoformat()}"}.get(state, "")  # vocabulary: certificate
+        when = {CertificatePublicStatus.REVOKED: f" on {cert.revoked_on.isoformat()}" if cert.revoked_on else "",
+                CertificatePublicStatus.EXPIRED: f" on {cert.expires_on.isoformat()}"}.get(state, "")
         lapses.append(f"the OCOP certificate of {line.product_name} ({cert.decision_number}) is {state}{when}")
     return lapses
 

@@ -33,7 +33,7 @@ for _global in (OrderStatus, PaymentMethod, FulfilmentType, ShipmentState, Payme
                 OrderState, event_note_label, expired_message):
     bp.add_app_template_global(_global, _global.__name__)
 
-FIELD_ORDER = ("name", "phone", "email", "fulfilment", "street", "ward", "province",
+FIELD_ORDER = ("name", "phone", "email", "fulfilment", "street", "ward", "province",  # vocabulary: form field names
                "pickup_shop_id", "payment_method")
 
 
@@ -99,8 +99,8 @@ def checkout():
         customer = orders.Customer(name=form.clipped("name"), phone=form.clipped("phone"),
                                    email=form.clipped("email"))
         fulfilment = orders.Fulfilment(type=form.clipped("fulfilment"), pickup_shop_id=form.clipped("pickup_shop_id"),
-                                       street=form.clipped("street"), ward=form.clipped("ward"),
-                                       province=form.clipped("province"))
+                                       street=form.clipped("street"), ward=form.clipped("ward"),  # vocabulary: form field names
+                                       province=form.clipped("province"))  # vocabulary: form field names
         try:
             order = orders.place_order(token, customer, fulfilment, form.clipped("payment_method"))
             number, access_token = order.number, order.access_token

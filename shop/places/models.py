@@ -5,7 +5,9 @@ from typing import Optional
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop.enums import EnumText, check_in
 from shop.extensions import db
+from shop.places.enums import PlaceKind
 
 
 class Locality(db.Model):
@@ -17,11 +19,12 @@ class Locality(db.Model):
     """
 
     __tablename__ = "locality"
+    __table_args__ = (check_in("kind", PlaceKind, name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(20))  # province, city, district, commune, ward, town
+    kind: Mapped[PlaceKind] = mapped_column(EnumText(PlaceKind))
     parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("locality.id"), index=True)
     successor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("locality.id"))
 

@@ -6,21 +6,25 @@ from typing import Optional
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop.enums import EnumText, check_in
 from shop.extensions import db
+from shop.producers.enums import ProducerKind
 from shop.timeutil import UTCDateTime, utcnow
 
-PRODUCER_KINDS = ("cooperative", "cooperative_group", "company", "household", "other")
+# The vocabulary lives in shop/producers/enums.py; the name stays importable from here.
+PRODUCER_KINDS = ProducerKind.values()
 
 
 class Producer(db.Model):
     """An OCOP producer (chủ thể OCOP): cooperative, cooperative group, company or household."""
 
     __tablename__ = "producer"
+    __table_args__ = (check_in("kind", ProducerKind, name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(160), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20), default="cooperative")
+    kind: Mapped[ProducerKind] = mapped_column(EnumText(ProducerKind), default=ProducerKind.COOPERATIVE)
     locality_id: Mapped[Optional[int]] = mapped_column(ForeignKey("locality.id"), index=True)
     address: Mapped[str] = mapped_column(String(300), default="")
     phone: Mapped[str] = mapped_column(String(20), default="")

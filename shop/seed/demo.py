@@ -16,7 +16,7 @@ key in products.toml says how its history is built:
 - ``decisions``: the real, dated ``[[product.decisions]]``;
 - ``upgrade``: a certificate of ``upgrade_from`` stars, superseded by an upgrade to ``stars``;
 - ``expiring``: issued so that it expires ``expires_in_days`` days from today;
-- ``expired``: its only certificate lapsed 40 days ago (status still "active");
+- ``expired``: its only certificate lapsed 40 days ago (its status still active);
 - ``revoked``: its only certificate was revoked by decision two to four weeks ago.
 
 ``valid``, ``decisions`` and ``upgrade`` are re-recognised every 36 months up to today. Scores,
@@ -38,16 +38,20 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from shop.catalog.enums import CertificateKind, CertificateLevel, CertificateStatus
 from shop.catalog.models import VALIDITY_MONTHS, Certificate, Product, ProductGroup
 from shop.extensions import db
 from shop.inventory.models import Lot, StockMovement
 from shop.inventory.recalls import recall_lot
 from shop.inventory.services import receive
+from shop.places.enums import PlaceKind
 from shop.places.models import Locality
 from shop.producers.models import Producer
 from shop.seed import images
+from shop.seed.enums import CertificatePlan
 from shop.seed.loader import DemoData, ProductSpec, load_demo_data
 from shop.seed.lots import LOT_NOTE, RECALL, product_lots, split_receipt
+from shop.shops.enums import ShopKind
 from shop.shops.models import Shop
 from shop.text import slugify
 from shop.timeutil import today_vn
@@ -80,9 +84,9 @@ def _rng(*key) -> random.Random:
 def _district_label(locality: Locality | None) -> str:
     """'huyện Na Rì' or 'thành phố Bắc Kạn': the body that gave 3★ before 7/2025."""
     for place in locality.lineage() if locality else []:
-        if place.kind == "district":
+        if place.kind == PlaceKind.DISTRICT:
             return f"huyện {place.name}"
-        if place.kind == "city":
+        if place.kind == PlaceKind.CITY:
             return place.name[0].lower() + place.name[1:]
     return "tỉnh Bắc Kạn"
 
@@ -91,13 +95,13 @@ def _issuer(stars: int, on: date, district: str) -> tuple[str, str, str]:
     """(issuing body, level, decision suffix) for a certificate of ``stars`` issued on ``on``."""
     if stars == 5:
         if on < MINISTRY_MERGED:
-            return "Bộ Nông nghiệp và Phát triển nông thôn", "national", "QĐ-BNN-VPĐP"
-        return "Bộ Nông nghiệp và Môi trường", "national", "QĐ-BNNMT"
+            return "Bộ Nông nghiệp và Phát triển nông thôn", CertificateLevel.NATIONAL, "QĐ-BNN-VPĐP"
+        return "Bộ Nông nghiệp và Môi trường", CertificateLevel.NATIONAL, "QĐ-BNNMT"
     if on >= PROVINCE_MERGED:
-        return "UBND tỉnh Thái Nguyên", "province", "QĐ-UBND"
+        return "UBND tỉnh Thái Nguyên", CertificateLevel.PROVINCE, "QĐ-UBND"
     if stars == 4:
-        return "UBND tỉnh Bắc Kạn", "province", "QĐ-UBND"
-    return f"UBND {district}", "district", "QĐ-UBND"
+        return "UBND tỉnh Bắc Kạn", CertificateLevel.PROVINCE, "QĐ-UBND"
+    return f"UBND {district}", CertificateLevel.DISTRICT, "QĐ-UBND"
 
 
 def _score(stars: int, rng: random.Random) -> int:
@@ -110,34 +114,34 @@ def _certificate_plan(spec: ProductSpec, today: date) -> list[dict]:
     rng = _rng("certificate", spec.name)
     stars, plan = spec.stars, spec.certificate
     plans: list[dict] = []
-    if plan == "decisions":
+    if plan == CertificatePlan.DECISIONS:
         plans = [dict(stars=d.stars, kind=d.kind, decision=d.decision, issued=d.issued, score=d.score)
                  for d in spec.decisions]
-    elif plan == "expiring":
-        plans = [dict(stars=stars, kind="new",
+    elif plan == CertificatePlan.EXPIRING:
+        plans = [dict(stars=stars, kind=CertificateKind.NEW,
                       issued=add_months(today + timedelta(days=spec.expires_in_days), -VALIDITY_MONTHS))]
-    elif plan == "expired":
-        plans = [dict(stars=stars, kind="new", issued=add_months(today - timedelta(days=40), -VALIDITY_MONTHS))]
-    elif plan == "revoked":
-        plans = [dict(stars=stars, kind="new", issued=add_months(today, -rng.randint(10, 20)),
+    elif plan == CertificatePlan.EXPIRED:
+        plans = [dict(stars=stars, kind=CertificateKind.NEW, issued=add_months(today - timedelta(days=40), -VALIDITY_MONTHS))]
+    elif plan == CertificatePlan.REVOKED:
+        plans = [dict(stars=stars, kind=CertificateKind.NEW, issued=add_months(today, -rng.randint(10, 20)),
                       revoked_on=today - timedelta(days=rng.randint(15, 30)))]
-    elif plan == "upgrade":
-        plans = [dict(stars=spec.upgrade_from, kind="new", issued=add_months(today, -rng.randint(26, 33))),
-                 dict(stars=stars, kind="upgrade", issued=add_months(today, -rng.randint(3, 12)))]
+    elif plan == CertificatePlan.UPGRADE:
+        plans = [dict(stars=spec.upgrade_from, kind=CertificateKind.NEW, issued=add_months(today, -rng.randint(26, 33))),
+                 dict(stars=stars, kind=CertificateKind.UPGRADE, issued=add_months(today, -rng.randint(3, 12)))]
     else:
         issued = add_months(today, -rng.randint(2, 31)) - timedelta(days=rng.randint(0, 25))
-        plans = [dict(stars=stars, kind="new", issued=issued)]
+        plans = [dict(stars=stars, kind=CertificateKind.NEW, issued=issued)]
 
     for entry in plans:
         entry["expires"] = add_months(entry["issued"], VALIDITY_MONTHS)
-    if plan in ("valid", "decisions", "upgrade"):
+    if plan in (CertificatePlan.VALID, CertificatePlan.DECISIONS, CertificatePlan.UPGRADE):
         # A product meant to be valid is re-recognised before it would lapse (or enter the 60-day
         # warning window), the way a producer applies about a month ahead of expiry.
         while plans[-1]["expires"] < today + timedelta(days=60):
             previous = plans[-1]
             issued = max(previous["issued"] + timedelta(days=1),
                          min(previous["expires"] - timedelta(days=30), today - timedelta(days=7)))
-            plans.append(dict(stars=previous["stars"], kind="re_recognition", issued=issued,
+            plans.append(dict(stars=previous["stars"], kind=CertificateKind.RE_RECOGNITION, issued=issued,
                               expires=add_months(issued, VALIDITY_MONTHS)))
     return plans
 
@@ -163,10 +167,10 @@ def _build_certificates(product: Product, spec: ProductSpec, today: date) -> lis
             producer_name_certified=product.producer.name,
             issued_on=plan["issued"],
             expires_on=plan["expires"],
-            status="active" if latest else "superseded",
+            status=CertificateStatus.ACTIVE if latest else CertificateStatus.SUPERSEDED,
         )
         if plan.get("revoked_on"):
-            cert.status = "revoked"
+            cert.status = CertificateStatus.REVOKED
             cert.revoked_on = plan["revoked_on"]
             cert.revocation_decision = f"{rng.randint(310, 3290)}/QĐ-UBND"  # demo
             cert.revocation_reason = spec.revocation_reason
@@ -267,7 +271,7 @@ def _seed_shops(data: DemoData, places: dict[str, Locality], made: Counter) -> d
             offers_pickup=spec.offers_pickup, ships_online=spec.ships_online, active=True,
         )
         db.session.add(shops[spec.slug])
-        made["shops" if spec.kind == "shop" else "warehouses"] += 1
+        made["shops" if spec.kind == ShopKind.SHOP else "warehouses"] += 1
     return shops
 
 

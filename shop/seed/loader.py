@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import enum
 import tomllib
 import types
 import typing
@@ -38,11 +39,17 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from shop.catalog.enums import CertificateKind
+from shop.places.enums import PlaceKind
+from shop.producers.enums import ProducerKind
+from shop.seed.enums import CertificatePlan
+from shop.shops.enums import ShopKind
+
 #: The data files shipped with the package.
 DATA_DIR: Traversable = resources.files("shop.seed") / "data"
 
 #: How a product's certificate history is built (see shop.seed.demo._certificate_plan).
-CERTIFICATE_PLANS = ("valid", "decisions", "upgrade", "expiring", "expired", "revoked")
+CERTIFICATE_PLANS = tuple(CertificatePlan)
 
 
 class DemoDataError(ValueError):
@@ -59,7 +66,7 @@ class DemoDataError(ValueError):
 class Place:
     slug: str
     name: str
-    kind: str
+    kind: PlaceKind
     parent: str | None = None
     successor: str | None = None
 
@@ -79,7 +86,7 @@ class Group:
 class ProducerSpec:
     slug: str
     name: str
-    kind: str
+    kind: ProducerKind
     locality: str
     address: str
     phone: str
@@ -92,7 +99,7 @@ class ProducerSpec:
 class Decision:
     """A real, dated certification decision."""
     stars: int
-    kind: str
+    kind: CertificateKind
     decision: str
     issued: date
     score: int
@@ -113,7 +120,7 @@ class ProductSpec:
     description_en: str
     weight: int | None = None  # grams; services (homestays) have none
     barcode: str | None = None  # EAN-13
-    certificate: str = "valid"  # one of CERTIFICATE_PLANS
+    certificate: str = CertificatePlan.VALID  # one of CERTIFICATE_PLANS
     expires_in_days: int | None = None  # certificate = "expiring"
     upgrade_from: int | None = None  # certificate = "upgrade": the stars before
     revocation_reason: str | None = None  # certificate = "revoked"
@@ -130,7 +137,7 @@ class ShopSpec:
     hours: str  # the name of an [hours.<name>] table
     lat: Decimal
     lng: Decimal
-    kind: str = "shop"
+    kind: ShopKind = ShopKind.SHOP
     offers_pickup: bool = True
     ships_online: bool = False
     hours_vi: str = ""  # filled from [hours.<name>]
@@ -173,12 +180,22 @@ def _check_value(kind: Any, value: Any, file: str, where: str) -> Any:
         return tuple(_record(item, entry, file, f"{where}[{i}]") for i, entry in enumerate(value, 1))
     if kind is Decimal and isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return _member(kind, value, file, where)
     ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
     if kind is date and type(value) is not date:  # a TOML datetime is not a date
         ok = False
     if not ok:
         raise DemoDataError(file, where, f"expected {_type_name(kind)}, got {value!r}")
     return value
+
+
+def _member(kind: type[enum.Enum], value: Any, file: str, where: str) -> Any:
+    """``value`` as a member of the vocabulary ``kind`` (a coded value: ``cooperative``), or DemoDataError."""
+    try:
+        return kind(value)
+    except ValueError:
+        raise DemoDataError(file, where, f"expected one of {', '.join(m.value for m in kind)}, got {value!r}") from None
 
 
 def _record(cls: type, table: Any, file: str, where: str, skip: tuple[str, ...] = ()) -> Any:
@@ -226,6 +243,8 @@ def _from_text(kind: Any, text: str, file: str, where: str) -> Any:
         kind = next(k for k in typing.get_args(kind) if k is not type(None))
     if kind is str:
         return text
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return _member(kind, text, file, where)
     if kind is int:
         if not (text.isascii() and text.isdigit()):
             raise DemoDataError(file, where, f"expected a whole number, got {text!r}")
@@ -311,15 +330,15 @@ def _check_product(product: ProductSpec, file: str, where: str) -> None:
          "key 'barcode': not an EAN-13 code (13 digits with a valid check digit)"),
         (product.certificate in CERTIFICATE_PLANS,
          f"key 'certificate': must be one of {', '.join(CERTIFICATE_PLANS)}"),
-        ((product.certificate == "expiring") == (product.expires_in_days is not None),
+        ((product.certificate == CertificatePlan.EXPIRING) == (product.expires_in_days is not None),
          "key 'expires_in_days': given exactly when certificate = \"expiring\""),
-        ((product.certificate == "upgrade") == (product.upgrade_from is not None),
+        ((product.certificate == CertificatePlan.UPGRADE) == (product.upgrade_from is not None),
          "key 'upgrade_from': given exactly when certificate = \"upgrade\""),
         (product.upgrade_from is None or product.upgrade_from in range(3, product.stars),
          "key 'upgrade_from': must be fewer stars than 'stars' (3 or 4)"),
-        ((product.certificate == "revoked") == (product.revocation_reason is not None),
+        ((product.certificate == CertificatePlan.REVOKED) == (product.revocation_reason is not None),
          "key 'revocation_reason': given exactly when certificate = \"revoked\""),
-        ((product.certificate == "decisions") == bool(product.decisions),
+        ((product.certificate == CertificatePlan.DECISIONS) == bool(product.decisions),
          "[[product.decisions]]: given exactly when certificate = \"decisions\""),
     ]
     for ok, reason in rules:
@@ -384,7 +403,7 @@ def load_demo_data(folder: Traversable | Path | None = None) -> DemoData:
                 and all(isinstance(v, str) for v in table.values())):
             raise DemoDataError(file, f"[hours.{name}]", "expected exactly the text keys 'vi' and 'en'")
     shops = []
-    for n, table in enumerate(_tables(document, "shop", file), 1):
+    for n, table in enumerate(_tables(document, "shop", file), 1):  # vocabulary: data file keys
         shop = _record(ShopSpec, table, file, f"[[shop]] {n}", skip=("hours_vi", "hours_en"))
         where = f"[[shop]] {n} ({shop.slug})"
         _refer(shop.locality, seen, file, f"{where}, key 'locality'", "place")
@@ -399,7 +418,7 @@ def load_demo_data(folder: Traversable | Path | None = None) -> DemoData:
     keys: set[tuple] = set()
     for line, row in stock_rows:
         where = f"line {line}"
-        _refer(row.shop, shop_slugs, file, f"{where}, column 'shop'", "shop")
+        _refer(row.shop, shop_slugs, file, f"{where}, column 'shop'", "shop")  # vocabulary: data file keys
         _refer(row.product, product_slugs, file, f"{where}, column 'product'", "product")
         if row.quantity <= 0:
             raise DemoDataError(file, f"{where}, column 'quantity'", "must be more than 0")

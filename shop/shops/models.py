@@ -5,20 +5,24 @@ from typing import Optional
 from sqlalchemy import Boolean, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shop.enums import EnumText, check_in
 from shop.extensions import db
+from shop.shops.enums import ShopKind
 
-SHOP_KINDS = ("shop", "warehouse")
+# The vocabulary lives in shop/shops/enums.py; the name stays importable from here.
+SHOP_KINDS = ShopKind.values()
 
 
 class Shop(db.Model):
     """A physical OCOP outlet (or warehouse) that holds stock."""
 
     __tablename__ = "shop"
+    __table_args__ = (check_in("kind", ShopKind, name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20), default="shop")
+    kind: Mapped[ShopKind] = mapped_column(EnumText(ShopKind), default=ShopKind.SHOP)
     address: Mapped[str] = mapped_column(String(300), default="")
     locality_id: Mapped[Optional[int]] = mapped_column(ForeignKey("locality.id"), index=True)
     phone: Mapped[str] = mapped_column(String(20), default="")

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from shop.extensions import db
 from shop.places.services import with_lineage
+from shop.shops.enums import ShopKind
 from shop.shops.models import Shop
 
 
@@ -16,7 +17,7 @@ def public_shops(limit: int | None = None) -> list[Shop]:
     """
     stmt = (
         select(Shop)
-        .where(Shop.active.is_(True), Shop.kind == "shop")
+        .where(Shop.active.is_(True), Shop.kind == ShopKind.SHOP)
         .options(*with_lineage(Shop.locality))
         .order_by(Shop.name, Shop.id)
     )
