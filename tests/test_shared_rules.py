@@ -217,3 +217,33 @@ def test_response_headers_are_set_in_one_place():
 def test_each_rule_has_one_home(pattern, home):
     copies = sorted({name for name, text in _sources() if re.search(pattern, text)} - home)
     assert copies == [], f"{pattern!r} outside {sorted(home)}"
+
+
+# ---- models: typed relationships, one timestamps mixin -------------------------------------------
+
+
+def _models():
+    return sorted((mapper.class_ for mapper in db.Model.registry.mappers), key=lambda cls: cls.__name__)
+
+
+def test_every_relationship_is_typed():
+    untyped = [f"{cls.__name__}.{rel.key}" for cls in _models() for rel in cls.__mapper__.relationships
+               if not any(str(getattr(klass, "__annotations__", {}).get(rel.key, "")).startswith("Mapped[")
+                          for klass in cls.__mro__)]
+    assert untyped == []
+
+
+def test_timestamps_come_from_the_mixin_and_are_utc(make_product):
+    from shop.model_mixins import CreatedMixin, UpdatedMixin
+
+    copies = [f"{cls.__name__}.{name}" for cls in _models()
+              for name, mixin in (("created_at", CreatedMixin), ("updated_at", UpdatedMixin))
+              if name in cls.__table__.c and not issubclass(cls, mixin)]
+    assert copies == []
+    product = make_product("Miến")
+    db.session.commit()
+    before = product.updated_at
+    assert product.created_at.utcoffset() == timedelta(0) and before.utcoffset() == timedelta(0)
+    product.price += 1
+    db.session.commit()
+    assert product.updated_at > before

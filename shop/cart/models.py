@@ -1,16 +1,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.extensions import db
+from shop.model_mixins import TimestampMixin
 from shop.timeutil import UTCDateTime, utcnow
 
+if TYPE_CHECKING:
+    from shop.catalog.models import Product
+    from shop.orders.models import Order
 
-class Cart(db.Model):
+
+class Cart(TimestampMixin, db.Model):
     """A shopping cart, found by an unguessable token kept in a signed cookie (or an API client).
 
     When checkout succeeds the cart's lines go and ``order_id`` remembers the order it became, so a
@@ -24,13 +29,11 @@ class Cart(db.Model):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[Optional[int]] = mapped_column(Integer)  # accounts come later
     order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("order.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     items: Mapped[list["CartItem"]] = relationship(
         back_populates="cart", cascade="all, delete-orphan", order_by="CartItem.id"
     )
-    order = relationship("Order")
+    order: Mapped[Optional["Order"]] = relationship()
 
 
 class CartItem(db.Model):
@@ -49,5 +52,5 @@ class CartItem(db.Model):
     price_seen: Mapped[int] = mapped_column(Integer)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    cart = relationship("Cart", back_populates="items")
-    product = relationship("Product")
+    cart: Mapped["Cart"] = relationship(back_populates="items")
+    product: Mapped["Product"] = relationship()

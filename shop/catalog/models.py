@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,7 +10,11 @@ from shop.catalog.enums import (CertificateKind, CertificateLevel, CertificatePu
                                 NotOnSaleReason)
 from shop.enums import EnumText, check_in
 from shop.extensions import db
+from shop.model_mixins import CreatedMixin, TimestampMixin
 from shop.timeutil import UTCDateTime, today_vn, utcnow
+
+if TYPE_CHECKING:
+    from shop.producers.models import Producer
 
 VALIDITY_MONTHS = 36
 
@@ -35,7 +39,7 @@ class ProductGroup(db.Model):
         return f"<ProductGroup {self.code}>"
 
 
-class Product(db.Model):
+class Product(TimestampMixin, db.Model):
     """A product as listed in the shop. Whether it may be sold depends on its certificate."""
 
     __tablename__ = "product"
@@ -71,8 +75,6 @@ class Product(db.Model):
     name_folded: Mapped[str] = mapped_column(String(400), default="", index=True)
     search_text: Mapped[str] = mapped_column(Text, default="")
     search_words: Mapped[str] = mapped_column(Text, default="")  # the same words with their accents
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Read model of the certificates (shop.catalog.listing keeps it in step, in the same transaction
     # as any certificate change): the stars of the certificate valid now (NULL: none is), and the
     # instant that state next changes by the calendar alone (a valid certificate's end, a pending
@@ -80,8 +82,8 @@ class Product(db.Model):
     current_stars: Mapped[Optional[int]] = mapped_column(Integer)
     stars_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
 
-    producer = relationship("Producer", back_populates="products")
-    group = relationship("ProductGroup")
+    producer: Mapped["Producer"] = relationship(back_populates="products")
+    group: Mapped["ProductGroup"] = relationship()
     certificates: Mapped[list["Certificate"]] = relationship(
         back_populates="product", order_by="Certificate.issued_on.desc()"
     )
@@ -130,7 +132,7 @@ class Product(db.Model):
         return f"<Product {self.slug}>"
 
 
-class Certificate(db.Model):
+class Certificate(CreatedMixin, db.Model):
     """An OCOP certification decision for one product."""
 
     __tablename__ = "certificate"
@@ -160,9 +162,8 @@ class Certificate(db.Model):
     revocation_decision: Mapped[Optional[str]] = mapped_column(String(80))
     revoked_on: Mapped[Optional[date]] = mapped_column(Date)
     revocation_reason: Mapped[Optional[str]] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    product = relationship("Product", back_populates="certificates")
+    product: Mapped["Product"] = relationship(back_populates="certificates")
 
     def is_valid(self, on: date | None = None) -> bool:
         on = on or today_vn()

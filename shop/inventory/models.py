@@ -11,16 +11,22 @@ first-expiring-first when units leave (``shop.inventory.services.commit_reservat
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.enums import EnumText, check_in
 from shop.extensions import db
+from shop.model_mixins import CreatedMixin, TimestampMixin, UpdatedMixin
 from shop.inventory.enums import LotState, MovementReason, ReservationState  # noqa: F401 (re-exported)
 from shop.inventory.rules import LOW_STOCK_THRESHOLD, is_low_stock
 from shop.timeutil import VN_TZ, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from shop.catalog.models import Product
+    from shop.orders.models import OrderLine
+    from shop.shops.models import Shop
 
 
 # The vocabulary lives in shop/inventory/enums.py; these names stay importable from here.
@@ -38,7 +44,7 @@ def expiry_instant(best_before: date | None) -> datetime | None:
     return datetime.combine(best_before + timedelta(days=1), time(0), tzinfo=VN_TZ).astimezone(UTC)
 
 
-class Lot(db.Model):
+class Lot(CreatedMixin, db.Model):
     """One lot (số lô) of a product: the producer's code, production date (NSX) and best-before
     date (HSD, optional for crafts), and a recall if there was one.
 
@@ -61,13 +67,12 @@ class Lot(db.Model):
     best_before: Mapped[Optional[date]] = mapped_column(Date)
     expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime, index=True)
     note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recalled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     recall_reason: Mapped[str] = mapped_column(Text, default="")
     recall_reference: Mapped[Optional[str]] = mapped_column(String(80))
     recalled_by: Mapped[Optional[int]] = mapped_column(Integer)  # FK added with accounts
 
-    product = relationship("Product")
+    product: Mapped["Product"] = relationship()
 
     def set_dates(self, produced_on: date | None, best_before: date | None) -> None:
         self.produced_on = produced_on
@@ -98,11 +103,11 @@ class LotStock(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))  # the lot's, for the index
     on_hand: Mapped[int] = mapped_column(Integer, default=0)
 
-    shop = relationship("Shop")
-    lot = relationship("Lot")
+    shop: Mapped["Shop"] = relationship()
+    lot: Mapped["Lot"] = relationship()
 
 
-class StockLevel(db.Model):
+class StockLevel(UpdatedMixin, db.Model):
     """How many units of a product a shop has on hand (all lots); always the sum of its ledger rows."""
 
     __tablename__ = "stock_level"
@@ -116,10 +121,9 @@ class StockLevel(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
     on_hand: Mapped[int] = mapped_column(Integer, default=0)
     low_stock_threshold: Mapped[int] = mapped_column(Integer, default=LOW_STOCK_THRESHOLD)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    shop = relationship("Shop")
-    product = relationship("Product")
+    shop: Mapped["Shop"] = relationship()
+    product: Mapped["Product"] = relationship()
 
     @property
     def is_low(self) -> bool:
@@ -127,7 +131,7 @@ class StockLevel(db.Model):
         return is_low_stock(self.on_hand, self.low_stock_threshold)
 
 
-class StockMovement(db.Model):
+class StockMovement(CreatedMixin, db.Model):
     """One row of the stock ledger. Rows are only ever added, never changed.
 
     ``lot_id`` names the lot whose units moved; ``reservation_id`` the hold a sale, release or
@@ -151,14 +155,15 @@ class StockMovement(db.Model):
     reference: Mapped[Optional[str]] = mapped_column(String(80))
     user_id: Mapped[Optional[int]] = mapped_column(Integer)  # FK added with accounts
     note: Mapped[str] = mapped_column(Text, default="")
+    # The mixin's column, indexed: the ledger is read by time.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
-    shop = relationship("Shop")
-    product = relationship("Product")
-    lot = relationship("Lot")
+    shop: Mapped["Shop"] = relationship()
+    product: Mapped["Product"] = relationship()
+    lot: Mapped["Lot"] = relationship()
 
 
-class Reservation(db.Model):
+class Reservation(TimestampMixin, db.Model):
     """Units of one order line held at one shop until payment or hand-over commits them.
 
     A held reservation with ``expires_at`` in the past no longer counts against availability, even
@@ -182,9 +187,7 @@ class Reservation(db.Model):
     quantity: Mapped[int] = mapped_column(Integer)
     state: Mapped[ReservationState] = mapped_column(EnumText(ReservationState), default=ReservationState.HELD)
     expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    shop = relationship("Shop")
-    product = relationship("Product")
-    line = relationship("OrderLine", back_populates="reservations")
+    shop: Mapped["Shop"] = relationship()
+    product: Mapped["Product"] = relationship()
+    line: Mapped["OrderLine"] = relationship(back_populates="reservations")

@@ -8,11 +8,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from shop.enums import EnumText, check_in
 from shop.extensions import db
+from shop.model_mixins import CreatedMixin, TimestampMixin
 from shop.orders.enums import (FulfilmentStatus, FulfilmentType, OrderState, OrderStatus, PaymentMethod,
                                PaymentStatus, ShipmentState)
 from shop.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
+    from shop.catalog.models import Product
     from shop.inventory.models import Reservation
     from shop.shops.models import Shop
 
@@ -34,7 +36,7 @@ def email_key(email: str | None) -> str:
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
-class Order(db.Model):
+class Order(TimestampMixin, db.Model):
     """A customer's order. Totals are whole đồng computed on the server; lines keep a snapshot."""
 
     __tablename__ = "order"
@@ -81,10 +83,10 @@ class Order(db.Model):
     # `flask order resolve` (shop/orders/services.py::resolve_flag).
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
     review_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The mixin's column, indexed: order lists and the per-customer limits read by it.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    pickup_shop = relationship("Shop")
+    pickup_shop: Mapped[Optional["Shop"]] = relationship()
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
     )
@@ -192,12 +194,12 @@ class OrderLine(db.Model):
     quantity: Mapped[int] = mapped_column(Integer)
     line_total: Mapped[int] = mapped_column(Integer)
 
-    order = relationship("Order", back_populates="lines")
-    product = relationship("Product")
-    reservations = relationship("Reservation", back_populates="line", order_by="Reservation.id")
+    order: Mapped["Order"] = relationship(back_populates="lines")
+    product: Mapped[Optional["Product"]] = relationship()
+    reservations: Mapped[list["Reservation"]] = relationship(back_populates="line", order_by="Reservation.id")
 
 
-class Shipment(db.Model):
+class Shipment(TimestampMixin, db.Model):
     """The part of an order that one source shop prepares and sends (or hands over): one per shop.
 
     Its lines are the order's reservations at its shop (``reservations``: order line, quantity),
@@ -221,8 +223,6 @@ class Shipment(db.Model):
     carrier: Mapped[str] = mapped_column(String(80), default="", server_default="")
     tracking_number: Mapped[str] = mapped_column(String(80), default="", server_default="")
     left_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     order: Mapped["Order"] = relationship(back_populates="shipments")
     shop: Mapped["Shop"] = relationship()
@@ -241,7 +241,7 @@ class Shipment(db.Model):
         return self.left_at is not None
 
 
-class OrderEvent(db.Model):
+class OrderEvent(CreatedMixin, db.Model):
     """One entry of an order's history: a status transition, a note, or a shipment's step.
 
     For a shipment's step (``shipment_id`` set) the statuses are ``ShipmentState`` values;
@@ -257,9 +257,8 @@ class OrderEvent(db.Model):
     to_status: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(120), default="system")
     note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    order = relationship("Order", back_populates="events")
+    order: Mapped["Order"] = relationship(back_populates="events")
     shipment: Mapped[Optional["Shipment"]] = relationship()
 
     def status_label(self, value: str | None) -> str:

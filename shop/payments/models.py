@@ -1,18 +1,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.enums import EnumText, check_in
 from shop.extensions import db
+from shop.model_mixins import TimestampMixin
 from shop.payments.enums import PaymentProvider, PaymentRecordStatus, RefundStatus
 from shop.timeutil import UTCDateTime, utcnow
 
+if TYPE_CHECKING:
+    from shop.orders.models import Order
 
-class Payment(db.Model):
+
+class Payment(TimestampMixin, db.Model):
     """One attempt to pay an order by card: a Stripe Checkout Session and what became of it.
 
     Amounts are whole đồng (VND is zero-decimal for Stripe as well). ``needs_review`` marks payments
@@ -45,10 +49,8 @@ class Payment(db.Model):
     expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     review_reason: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    order = relationship("Order")
+    order: Mapped["Order"] = relationship()
     refunds: Mapped[list["Refund"]] = relationship(
         back_populates="payment", cascade="all, delete-orphan", order_by="Refund.id"
     )
@@ -58,7 +60,7 @@ class Payment(db.Model):
         return max(0, (self.amount_received or self.amount) - self.amount_refunded)
 
 
-class Refund(db.Model):
+class Refund(TimestampMixin, db.Model):
     """Money sent back for a payment, in full or in part, through Stripe's Refund API."""
 
     __tablename__ = "refund"
@@ -75,10 +77,8 @@ class Refund(db.Model):
     status: Mapped[RefundStatus] = mapped_column(EnumText(RefundStatus), default=RefundStatus.REQUESTED)
     actor: Mapped[str] = mapped_column(String(120), default="system")
     reason: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    payment = relationship("Payment", back_populates="refunds")
+    payment: Mapped["Payment"] = relationship(back_populates="refunds")
 
 
 class WebhookEvent(db.Model):

@@ -1,21 +1,24 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.enums import EnumText, check_in
 from shop.extensions import db
+from shop.model_mixins import CreatedMixin
 from shop.producers.enums import ProducerKind
-from shop.timeutil import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from shop.catalog.models import Product
+    from shop.places.models import Locality
 
 # The vocabulary lives in shop/producers/enums.py; the name stays importable from here.
 PRODUCER_KINDS = ProducerKind.values()
 
 
-class Producer(db.Model):
+class Producer(CreatedMixin, db.Model):
     """An OCOP producer (chủ thể OCOP): cooperative, cooperative group, company or household."""
 
     __tablename__ = "producer"
@@ -32,10 +35,9 @@ class Producer(db.Model):
     story: Mapped[str] = mapped_column(Text, default="")
     story_en: Mapped[str] = mapped_column(Text, default="")
     cover_image: Mapped[Optional[str]] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    locality = relationship("Locality")
-    products = relationship("Product", back_populates="producer", order_by="Product.name")
+    locality: Mapped[Optional["Locality"]] = relationship()
+    products: Mapped[list["Product"]] = relationship(back_populates="producer", order_by="Product.name")
 
     def __repr__(self) -> str:
         return f"<Producer {self.slug}>"

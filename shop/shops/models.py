@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from sqlalchemy import Boolean, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,6 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shop.enums import EnumText, check_in
 from shop.extensions import db
 from shop.shops.enums import ShopKind
+
+if TYPE_CHECKING:
+    from shop.places.models import Locality
 
 # The vocabulary lives in shop/shops/enums.py; the name stays importable from here.
 SHOP_KINDS = ShopKind.values()
@@ -34,7 +37,7 @@ class Shop(db.Model):
     ships_online: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    locality = relationship("Locality")
+    locality: Mapped[Optional["Locality"]] = relationship()
 
     @property
     def map_url(self) -> str | None:
