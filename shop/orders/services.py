@@ -24,6 +24,7 @@ from shop.errors import (CustomerLimit, FieldErrors, InvalidInput, InvalidTransi
 from shop.extensions import db
 from shop.i18n import current_lang, localized
 from shop.inventory import services as inventory
+from shop.inventory.enums import ReservationState
 from shop.inventory.models import Reservation
 from shop.orders.enums import FulfilmentType, OrderStatus, PaymentMethod, PaymentStatus, ShipmentState
 from shop.orders.models import Order, OrderEvent, OrderLine, Shipment
@@ -415,7 +416,7 @@ def set_hold_deadline(order: Order, expires_at: datetime) -> None:
     """
     order.hold_expires_at = expires_at
     for reservation in reservations_of(order):
-        if reservation.state == "held":  # vocabulary: reservation state (shop/inventory's)
+        if reservation.state == ReservationState.HELD:
             reservation.expires_at = expires_at
 
 
