@@ -35,6 +35,7 @@ from flask import Blueprint, Flask, Response, current_app, g, has_request_contex
 from sqlalchemy import text
 
 from shop.extensions import db
+from shop.headers import no_store
 
 CONTENT_SECURITY_POLICY = "; ".join((
     "default-src 'self'",
@@ -138,9 +139,8 @@ def readyz():
 
 
 def _unavailable(reason: str):
-    response = jsonify(status="unavailable", reason=reason)
+    response = no_store(jsonify(status="unavailable", reason=reason))
     response.status_code = 503
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
