@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from shop.extensions import db
@@ -150,6 +151,10 @@ def json_error(status: int, code: str, message: str, details: dict | None = None
     return response
 
 
+#: Seconds a client is asked to wait when the database is unreachable (``Retry-After``).
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
 def register_errorhandlers(app: Flask) -> None:
     def render_error(status: int, message: str | None = None, code: str | None = None,
                      details: dict | None = None, headers=None):
@@ -177,6 +182,27 @@ def register_errorhandlers(app: Flask) -> None:
     def handle_domain(exc: DomainError):
         db.session.rollback()
         return render_error(exc.status, exc.message, exc.code, exc.details)
+
+    @app.errorhandler(OperationalError)
+    def handle_database_unreachable(exc: OperationalError):
+        """The database dropped or refused the connection (restart, failover, network): 503 with
+        ``Retry-After``, not a 500. The pool's pre-ping replaces dead connections, so the next
+        request is served again without restarting the worker."""
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection is gone; the session is reset below
+            pass
+        db.session.remove()
+        app.logger.warning("Database unreachable on %s: %s", request.path, exc.__class__.__name__)
+        message = _("The shop cannot reach its database for a moment. Please try again in a few seconds.")
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+        if _wants_json():
+            return json_error(503, "database_unavailable", message, None, headers)
+        try:
+            html = render_template("errors/error.html", status=503, message=message)
+        except Exception:  # noqa: BLE001 - the page's header may need the database too
+            return message, 503, {**headers, "Content-Type": "text/plain; charset=utf-8"}
+        return html, 503, headers
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
