@@ -1,15 +1,16 @@
-"""What every response tells the browser about itself, a request id in every log line, and the
-health endpoints a load balancer asks.
+"""A request id in every log line, the site-wide headers on every response, and the health
+endpoints a load balancer asks.
 
-Headers on every response (``DEFAULT_HEADERS``; a view that sets one itself keeps its own, e.g.
-``Referrer-Policy: no-referrer`` on secret order links):
+Headers on every response (``shop.headers.DEFAULT_HEADERS``, applied by ``site_defaults``; a view
+that sets one itself keeps its own, e.g. the stricter referrer rule of secret order links in
+``shop.headers.secret_link``):
 
 - ``Content-Security-Policy``: scripts, styles, pictures, fonts and requests from this origin only;
   no inline script or event handler runs (our pages have none: ``tests/test_security_headers.py``
   checks every template); forms may post here and to Stripe Checkout (card payment redirects
   there); the page may not be framed (``frame-ancestors 'none'``: clickjacking). Source: W3C CSP
   Level 3; OWASP Secure Headers Project.
-- ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: strict-origin-when-cross-origin``,
+- ``X-Content-Type-Options: nosniff``, a referrer policy that sends only the origin to other sites,
   ``Permissions-Policy`` turning off camera, microphone, geolocation, payment and USB, and
   ``X-Frame-Options: DENY`` for browsers older than ``frame-ancestors``.
 - ``Strict-Transport-Security`` (one year, subdomains) only where ``HSTS_SECONDS`` is set, which
@@ -35,28 +36,7 @@ from flask import Blueprint, Flask, Response, current_app, g, has_request_contex
 from sqlalchemy import text
 
 from shop.extensions import db
-from shop.headers import no_store
-
-CONTENT_SECURITY_POLICY = "; ".join((
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self' https://checkout.stripe.com",
-    "frame-ancestors 'none'",
-))
-
-DEFAULT_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "strict-origin-when-cross-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-}
+from shop.headers import no_store, site_defaults
 
 REQUEST_ID_HEADER = "X-Request-ID"
 LOG_FORMAT = "[%(asctime)s] %(levelname)s request=%(request_id)s %(module)s: %(message)s"
@@ -84,11 +64,7 @@ def _assign_request_id() -> None:
 
 
 def _add_headers(response: Response) -> Response:
-    for name, value in DEFAULT_HEADERS.items():
-        response.headers.setdefault(name, value)
-    hsts = current_app.config.get("HSTS_SECONDS")
-    if hsts:
-        response.headers.setdefault("Strict-Transport-Security", f"max-age={int(hsts)}; includeSubDomains")
+    site_defaults(response, current_app.config.get("HSTS_SECONDS") or 0)
     if g.get("request_id"):
         response.headers[REQUEST_ID_HEADER] = g.request_id
     return response
@@ -139,9 +115,9 @@ def readyz():
 
 
 def _unavailable(reason: str):
-    response = no_store(jsonify(status="unavailable", reason=reason))
+    response = jsonify(status="unavailable", reason=reason)
     response.status_code = 503
-    return response
+    return no_store(response)
 
 
 def init_app(app: Flask) -> None:

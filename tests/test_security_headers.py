@@ -10,7 +10,7 @@ from flask_migrate import downgrade, upgrade
 from config import TestingConfig
 from shop import create_app
 from shop.extensions import db
-from shop.security import CONTENT_SECURITY_POLICY, DEFAULT_HEADERS
+from shop.headers import CONTENT_SECURITY_POLICY, DEFAULT_HEADERS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
