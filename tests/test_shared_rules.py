@@ -203,8 +203,8 @@ def _sources(templates: bool = True):
 
 
 def test_no_store_and_secret_link_headers_are_set_in_one_place():
-    # Templates may say the same in HTML (<meta name="referrer">); the site-wide defaults
-    # (shop/security.py: Referrer-Policy strict-origin-when-cross-origin) are another rule.
+    # Templates may say the same in HTML (<meta name="referrer">); the site-wide defaults live in
+    # the same module (shop/headers.py: DEFAULT_HEADERS), applied by shop/security.py.
     pattern = r"""headers\[["']Referrer-Policy["']\]\s*=|["'](private, )?no-store["']|["']no-referrer["']|["']noindex, nofollow["']"""
     copies = [name for name, text in _sources(templates=False) if re.search(pattern, text)]
     assert copies == ["shop/headers.py"]
