@@ -107,6 +107,26 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "OCOP Bắc Kạn <no-reply@ocop.example>")
+    MAIL_TIMEOUT_SECONDS = _int("MAIL_TIMEOUT_SECONDS", 10)
+
+    # The outbox (shop/outbox): e-mails are rows written with the change that causes them, sent
+    # after the commit. With REDIS_URL an RQ worker sends them (`flask outbox worker`); without,
+    # the process that committed sends them at once. OUTBOX_DISPATCH (rq / inline / sweeper) overrides.
+    REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+    OUTBOX_DISPATCH = os.environ.get("OUTBOX_DISPATCH", "").strip().lower()
+    OUTBOX_QUEUE = os.environ.get("OUTBOX_QUEUE", "mail")
+    # A temporary failure (4xx, connection refused) is tried again after 1, 2, 4… minutes (at most
+    # an hour apart) until OUTBOX_MAX_ATTEMPTS tries (12: about 6 hours); a permanent one (5xx)
+    # until OUTBOX_MAX_PERMANENT_ATTEMPTS (3: about 3 minutes). Then the message is dead (logged).
+    OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 12)
+    OUTBOX_MAX_PERMANENT_ATTEMPTS = _int("OUTBOX_MAX_PERMANENT_ATTEMPTS", 3)
+    OUTBOX_BACKOFF_SECONDS = _int("OUTBOX_BACKOFF_SECONDS", 60)
+    OUTBOX_BACKOFF_MAX_SECONDS = _int("OUTBOX_BACKOFF_MAX_SECONDS", 3600)
+    # While a try runs, no other deliverer takes the message; a deliverer killed mid-send leaves
+    # it due again after this long (well above MAIL_TIMEOUT_SECONDS × the SMTP steps).
+    OUTBOX_LEASE_SECONDS = _int("OUTBOX_LEASE_SECONDS", 300)
+    # Sent messages hold order links (secrets): `outbox deliver` deletes them after this many days.
+    OUTBOX_KEEP_SENT_DAYS = _int("OUTBOX_KEEP_SENT_DAYS", 14)
 
     # Compression of text responses (Flask-Compress, shop/static_files.py): turn it off with
     # COMPRESS_REGISTER=0 when a reverse proxy compresses already.

@@ -42,6 +42,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     register_template_helpers(app)
     register_errorhandlers(app)
     register_commands(app)
+    register_outbox(app)
     return app
 
 
@@ -90,6 +91,7 @@ def register_models() -> None:
     from shop.catalog import search as _search  # noqa: F401  (keeps search columns in step)
     from shop.inventory import models as _inventory  # noqa: F401
     from shop.orders import models as _orders  # noqa: F401
+    from shop.outbox import models as _outbox  # noqa: F401
     from shop.payments import models as _payments  # noqa: F401
     from shop.places import models as _places  # noqa: F401
     from shop.producers import models as _producers  # noqa: F401
@@ -151,6 +153,16 @@ def register_errorhandlers(app: Flask) -> None:
     from shop.errors import register_errorhandlers as register
 
     register(app)
+
+
+def register_outbox(app: Flask) -> None:
+    """Mail queued after a request's or command's last commit is committed when it ends
+    (``shop.outbox.services.commit_late_mail``); the session events that dispatch committed mail
+    are declared in that module."""
+    from shop.outbox import services
+
+    app.teardown_request(services.commit_late_mail)
+    app.teardown_appcontext(services.commit_late_mail)
 
 
 def register_commands(app: Flask) -> None:

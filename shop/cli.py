@@ -307,3 +307,6 @@ def init_app(app: Flask) -> None:
     from shop.inventory.cli import lot_group
 
     app.cli.add_command(lot_group)
+    from shop.outbox.cli import outbox_group
+
+    app.cli.add_command(outbox_group)

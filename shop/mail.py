@@ -1,29 +1,20 @@
-"""Outgoing email: SMTP when ``MAIL_SERVER`` is set, otherwise the message goes to the log."""
+"""Outgoing e-mail goes through the outbox (``shop/outbox/``): nothing is sent from here.
+
+``send_mail`` writes the message into the current database transaction; it is delivered after the
+commit (at once in-process, or by a worker when ``REDIS_URL`` is set), retried with back-off when
+the SMTP server fails, and rolled back with the change that caused it.
+"""
 from __future__ import annotations
-
-import smtplib
-from email.message import EmailMessage
-
-from flask import current_app
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
-    """Send a plain-text message. Failures are logged, never raised: an order stays placed."""
-    config = current_app.config
-    message = EmailMessage()
-    message["From"] = config["MAIL_FROM"]
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(body)
-    if not config.get("MAIL_SERVER"):
-        current_app.logger.info("Email (not sent: MAIL_SERVER unset)\n%s", message)
-        return
-    try:
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=10) as smtp:
-            if config.get("MAIL_USE_TLS"):
-                smtp.starttls()
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
-        current_app.logger.exception("Could not send email to %s", to)
+    """Queue a plain-text message to ``to`` in the current session (``db.session``).
+
+    Call it *before* committing the change the message reports, so both commit or neither does.
+    A message queued after the last commit of a request or CLI command is committed on its own
+    when the request or command ends, provided nothing else is left uncommitted
+    (``shop.outbox.services.commit_late_mail``). Never sends, so never fails on SMTP.
+    """
+    from shop.outbox.services import queue_mail
+
+    queue_mail(to, subject, body)

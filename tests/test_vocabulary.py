@@ -21,6 +21,7 @@ from babel.messages.pofile import read_po
 import shop.catalog.enums as catalog_enums
 import shop.inventory.enums as inventory_enums
 import shop.orders.enums as order_enums
+import shop.outbox.enums as outbox_enums
 import shop.payments.enums as payment_enums
 import shop.places.enums as place_enums
 import shop.producers.enums as producer_enums
@@ -37,7 +38,8 @@ from shop.shops.models import Shop
 from shop.payments.models import Payment, Refund, WebhookEvent
 
 ROOT = Path(__file__).resolve().parent.parent
-ENUM_MODULES = (order_enums, payment_enums, inventory_enums, catalog_enums, producer_enums, shop_enums, place_enums)
+ENUM_MODULES = (order_enums, payment_enums, inventory_enums, catalog_enums, producer_enums, shop_enums, place_enums,
+                outbox_enums)
 ENUMS = [obj for module in ENUM_MODULES for _name, obj in inspect.getmembers(module, inspect.isclass)
          if obj.__module__ == module.__name__ and issubclass(obj, str) and hasattr(obj, "__members__")]
 VALUES = {member.value: enum.__name__ for enum in ENUMS for member in enum}

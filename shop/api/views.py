@@ -333,15 +333,6 @@ def _start_card_payment(order, number: str, token: str) -> str | None:
     return getattr(result, "checkout_url", None) or getattr(result, "url", None)
 
 
-def _send_confirmation(order, number: str) -> None:
-    try:
-        from shop.orders.notifications import send_order_confirmation
-
-        send_order_confirmation(order)
-    except Exception:  # noqa: BLE001 - the order is placed; a mail problem must not hide that
-        current_app.logger.exception("Could not send the confirmation for order %s", number)
-
-
 @bp.post("/orders")
 @place_order_limit()  # one budget with the checkout page: see shop/extensions.py
 def place_order():
@@ -370,10 +361,12 @@ def place_order():
             exc.details["field"] = ORDER_FIELDS[field]
         raise
     number, token = order.number, order.access_token
+    from shop.orders.notifications import send_order_confirmation
+
+    send_order_confirmation(order)  # into the outbox: committed with the order, or not at all
     db.session.commit()
 
     checkout_url = _start_card_payment(order, number, token) if method == PaymentMethod.CARD else None
-    _send_confirmation(order, number)
     return _private(out.order_created(order, checkout_url, order_page(number, token)), 201,
                     url_for(".get_order", number=number, token=token))
 

@@ -1,7 +1,8 @@
 """Messages to customers about their orders, and the labels shared with the order pages.
 
-Called by views after the commit: an order exists whether or not the email goes out
-(``send_mail`` logs failures instead of raising). Emails are written in the language the order
+The confirmation is queued by the views that place an order, before they commit it
+(``send_mail`` writes into the outbox, shop/outbox/): the order and its e-mail are committed
+together or not at all, and the e-mail is delivered afterwards, with retries. Emails are written in the language the order
 was placed in (``Order.lang``), whatever the language of the request that sends them; pages use
 the labels below in the page language.
 """
@@ -176,5 +177,7 @@ def _confirmation_text(order: Order) -> tuple[str, str]:
 
 
 def send_order_confirmation(order: Order) -> None:
+    """Queue the confirmation of ``order`` (just placed, flushed, not yet committed) in the current
+    transaction. Needs a request context (or ``SERVER_NAME``) for the order page's link."""
     subject, body = confirmation_text(order)
     send_mail(order.email, subject, body)

@@ -104,6 +104,7 @@ def checkout():
         try:
             order = orders.place_order(token, customer, fulfilment, form.clipped("payment_method"))
             number, access_token = order.number, order.access_token
+            send_order_confirmation(order)  # into the outbox: committed with the order, or not at all
             db.session.commit()
         except carts.CartOrdered as exc:  # a second submission waited for the first one's lock
             db.session.rollback()
@@ -119,10 +120,6 @@ def checkout():
                 flash(exc.message, "error")
                 return redirect(url_for("cart.index"))
         else:
-            try:
-                send_order_confirmation(order)
-            except Exception:  # noqa: BLE001 - the order is placed; a mail problem must not hide that
-                current_app.logger.exception("Could not send the confirmation for order %s", number)
             flash(_("Thank you — your order has been placed. We have emailed you a confirmation "
                     "with a link to this page."), "success")
             if order.payment_method == PaymentMethod.CARD:  # on to Stripe Checkout
