@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from shop.catalog.services import CatalogFilters, browse, parse_filters, product_detail, read_filters
@@ -215,6 +216,30 @@ def test_search_text_follows_producer_renames(bac_kan):
     producer.name = "HTX Nông nghiệp Đông Phương"
     db.session.commit()
     assert names(browse(CatalogFilters(q="dong phuong"))) == ["Gạo Nếp Tài"]
+
+
+def test_search_text_follows_group_renames(bac_kan):
+    group = bac_kan["vicumax"].group
+    group.name, group.name_en = "Thảo dược quý", "Precious herbs"
+    db.session.commit()
+    assert names(browse(CatalogFilters(q="thao duoc quy"))) == [bac_kan["vicumax"].name]
+    assert names(browse(CatalogFilters(q="precious herbs"))) == [bac_kan["vicumax"].name]
+    assert names(browse(CatalogFilters(q="herbal products"))) == []  # the old name no longer finds it
+
+
+def test_search_text_follows_place_renames_down_the_lineage(bac_kan):
+    from shop.places.models import Locality
+
+    na_ri = db.session.scalars(select(Locality).where(Locality.slug == "na-ri")).one()
+    na_ri.name = "Na Rì Mới"
+    db.session.commit()
+    # Tài Hoan sits in Côn Minh, a commune of Na Rì: its products follow the district's new name.
+    assert sorted(names(browse(CatalogFilters(q="na ri moi")))) == ["Bún khô", "Miến dong Tài Hoan"]
+    thai_nguyen = db.session.scalars(select(Locality).where(Locality.slug == "thai-nguyen")).one()
+    thai_nguyen.name = "Tỉnh Thái Nguyên mới"
+    db.session.commit()
+    # Bắc Kạn merged into Thái Nguyên: every producer under Bắc Kạn follows its successor's name.
+    assert len(names(browse(CatalogFilters(q="thai nguyen moi")))) == 4
 
 
 @pytest.mark.parametrize("status, issued_days_ago, valid_days, expected", [

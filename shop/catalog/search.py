@@ -33,8 +33,9 @@ from rapidfuzz.distance import OSA
 from sqlalchemy import DDL, Integer, and_, case, column, event, false, inspect, literal, or_, select, text
 from sqlalchemy.orm import Session
 
-from shop.catalog.models import Product
+from shop.catalog.models import Product, ProductGroup
 from shop.extensions import db
+from shop.places.models import Locality
 from shop.producers.models import Producer
 from shop.text import fold
 
@@ -134,6 +135,30 @@ def refresh_search_fields(product: Product) -> None:
 # producer's name and place. Anything else changing on a row leaves its search text alone.
 _PRODUCT_FIELDS = ("name", "name_en", "description", "producer", "producer_id", "group", "group_id")
 _PRODUCER_FIELDS = ("name", "locality", "locality_id")
+# A group's or a place's name is part of the search text of every product under it.
+_GROUP_FIELDS = ("name", "name_en", "parent", "parent_id")
+_PLACE_FIELDS = ("name", "parent", "parent_id", "successor", "successor_id")
+
+
+def _products_of_groups(session: Session, group_ids: set[int]) -> list[Product]:
+    """Products filed under these groups or their subgroups (a product's text names its group and
+    the group's parent)."""
+    ids = set(group_ids)
+    ids |= set(session.scalars(select(ProductGroup.id).where(ProductGroup.parent_id.in_(group_ids))))
+    return list(session.scalars(select(Product).where(Product.group_id.in_(ids))))
+
+
+def _products_of_places(session: Session, place_ids: set[int]) -> list[Product]:
+    """Products whose producer sits in one of these places or in a place below or merged into
+    one of them (``place_names`` walks parents and successors upwards)."""
+    ids, frontier = set(place_ids), set(place_ids)
+    while frontier:
+        below = set(session.scalars(select(Locality.id).where(
+            or_(Locality.parent_id.in_(frontier), Locality.successor_id.in_(frontier))))) - ids
+        ids |= below
+        frontier = below
+    return list(session.scalars(select(Product).join(Producer, Product.producer_id == Producer.id)
+                                .where(Producer.locality_id.in_(ids))))
 
 
 def _changed(obj, fields) -> bool:
@@ -147,10 +172,19 @@ def _keep_search_fields(session: Session, _context, _instances) -> None:
 
     A producer's products are refolded only when the producer's name or place changes, not when a
     product is added to it or its story is edited: writing one product costs the same whether its
-    producer has ten products or ten thousand.
+    producer has ten products or ten thousand. Renaming (or moving) a group or a place refolds the
+    products under it, found by indexed queries.
     """
     with session.no_autoflush:
         touched: set[Product] = set()
+        groups = {obj.id for obj in session.dirty
+                  if isinstance(obj, ProductGroup) and obj.id is not None and _changed(obj, _GROUP_FIELDS)}
+        places = {obj.id for obj in session.dirty
+                  if isinstance(obj, Locality) and obj.id is not None and _changed(obj, _PLACE_FIELDS)}
+        if groups:
+            touched.update(_products_of_groups(session, groups))
+        if places:
+            touched.update(_products_of_places(session, places))
         for obj in session.new:
             if isinstance(obj, Product):
                 touched.add(obj)
