@@ -333,6 +333,30 @@ def test_concurrent_deliverers_never_send_the_same_message_twice(app, smtp, monk
     assert {(r.state, r.attempts) for r in delivered} == {(OutboxState.SENT, 1)}
 
 
+@pytest.mark.postgres
+def test_a_deliverer_skips_a_message_another_one_holds_instead_of_waiting(app, smtp, monkeypatch):
+    monkeypatch.setitem(app.config, "OUTBOX_DISPATCH", "sweeper")
+    send_mail("first@example.vn", "Một", "1")
+    send_mail("second@example.vn", "Hai", "2")
+    db.session.commit()
+    first, second = rows()
+    done = []
+    with db.engine.connect() as other:  # another deliverer, in the middle of claiming the oldest
+        other.execute(select(OutboxMessage.id).where(OutboxMessage.id == first.id).with_for_update())
+        thread = threading.Thread(target=lambda: done.append(_deliver_in(app)))
+        thread.start()
+        thread.join(15)
+        assert not thread.is_alive(), "the deliverer waited for the locked row"
+        other.rollback()
+    assert done[0].sent == [second.id]
+    assert [m["To"] for m in smtp.received] == ["second@example.vn"]
+
+
+def _deliver_in(app):
+    with app.app_context():
+        return outbox.deliver_due()
+
+
 # ---- RQ on the local Redis ----------------------------------------------------------------------
 
 
