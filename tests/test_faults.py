@@ -172,6 +172,14 @@ def _assert_consistent(port: int, product_id: int, outcomes: list) -> None:
               if status == 302 and urlsplit(location).path.startswith("/orders/")}
     assert placed <= {order.number for order in orders}
     assert all(status in (302, 409, 503, "connection") for status, _ in outcomes), outcomes
+    # Every committed order has its confirmation e-mail, once (written in the order's transaction),
+    # and no e-mail names an order that was rolled back.
+    from shop.outbox.models import OutboxMessage
+
+    subjects = db.session.scalars(select(OutboxMessage.subject)).all()
+    for order in orders:
+        assert sum(order.number in subject for subject in subjects) == 1, order.number
+    assert len(subjects) == len(orders)
     # Every committed order is reachable by its customer (the link in their e-mail).
     for order in orders:
         status, _ = Browser(port).request("GET", f"/orders/{order.number}?token={order.access_token}")
