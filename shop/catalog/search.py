@@ -386,6 +386,7 @@ class Hit:
     score: int  # lower is better; see ``score``
     missing: int  # query words not found
     inexact: int  # query words not found as typed: missing, or matched only through a typo
+    whole: int = 0  # query words found as whole words, without a typo
 
 
 def _section_keys(terms: list[Term], tier: int, section: str, written: str, kinds: list[dict]) -> tuple:
@@ -459,7 +460,8 @@ def score(terms: list[Term], folded_text: str, written_text: str, kinds: list[di
     parts = sum(b[2] for b in found)
     accents = sum(b[3] for b in found)
     value = (((((missing + typos) * 9 + missing) * 3 + phrase_rank) * 64 + tiers) * 9 + parts) * 9 + accents
-    return Hit(product_id=0, score=value, missing=missing, inexact=missing + typos)
+    whole = sum(1 for b in found if not b[0] and not b[2])
+    return Hit(product_id=0, score=value, missing=missing, inexact=missing + typos, whole=whole)
 
 
 def rank(raw: str | None, *, typing: bool = False, limit: int = MAX_CANDIDATES) -> list[Hit]:
@@ -501,6 +503,9 @@ def rank(raw: str | None, *, typing: bool = False, limit: int = MAX_CANDIDATES) 
         # not list every "men" product, "mat ongg" lists the honeys).
         fewest_inexact = min(h.inexact for h in hits)
         hits = [h for h in hits if h.inexact == fewest_inexact]
+        # A product that lacks some query words must hold at least one of the others as a whole
+        # word: "mien dog" does not list smoked buffalo for the "miếng" in its story.
+        hits = [h for h in hits if h.missing == 0 or h.whole > 0]
     hits.sort(key=lambda h: (h.score, h.product_id))
     return hits[:limit]
 
