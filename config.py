@@ -168,6 +168,10 @@ class Config:
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     HSTS_SECONDS = 0  # never on plain-HTTP development: it would lock browsers out of http://127.0.0.1
     WTF_CSRF_TIME_LIMIT = None
+    # Rendered public pages kept per catalogue and stock version (shop/pagecache.py); in Redis when
+    # CACHE_REDIS_URL (or REDIS_URL) is set, else in each worker's memory.
+    PAGE_CACHE = _bool("PAGE_CACHE", True)
+    CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL") or os.environ.get("REDIS_URL", "")
 
     @classmethod
     def validate(cls) -> None:

@@ -70,6 +70,9 @@ def register_extensions(app: Flask) -> None:
     from shop import static_files
 
     static_files.init_app(app)  # versioned static URLs, year-long caching, compression
+    from shop import pagecache
+
+    pagecache.init_app(app)  # after CSRFProtect: it wraps the templates' csrf_token()
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from sqlalchemy import event
@@ -90,6 +93,7 @@ def register_models() -> None:
     from shop.catalog import listing as _listing  # noqa: F401  (keeps the listing read model in step)
     from shop.catalog import search as _search  # noqa: F401  (keeps search columns in step)
     from shop.inventory import models as _inventory  # noqa: F401
+    from shop.inventory import services as _stock  # noqa: F401  (keeps the stock version in step)
     from shop.orders import models as _orders  # noqa: F401
     from shop.outbox import models as _outbox  # noqa: F401
     from shop.payments import models as _payments  # noqa: F401

@@ -39,11 +39,23 @@ def current_cart_token() -> str | None:
     raw = request.cookies.get(current_app.config["CART_COOKIE_NAME"])
     if not raw or len(raw) > _SIGNED_COOKIE_MAX_LENGTH:
         return None
+    memo_key = (current_app.secret_key, raw)
+    if memo_key in _checked_cookies:  # the same cookie value always reads the same way
+        return _checked_cookies[memo_key]
     try:
         token = _serializer().loads(raw)
     except BadSignature:
-        return None
-    return token if isinstance(token, str) and 0 < len(token) <= 64 else None
+        token = None
+    token = token if isinstance(token, str) and 0 < len(token) <= 64 else None
+    if len(_checked_cookies) >= 1024:
+        _checked_cookies.clear()
+    _checked_cookies[memo_key] = token
+    return token
+
+
+# Signed cookie values already checked by this process ({(secret, value): token or None}); a page
+# view reads the cart cookie for the header count, and checking the signature was a tenth of it.
+_checked_cookies: dict[tuple, str | None] = {}
 
 
 def set_cart_cookie(response, token: str):
@@ -66,6 +78,9 @@ def clear_cart_cookie(response):
 
 def cart_item_count() -> int:
     """Units in the visitor's cart, for the header link: one read, only when a page asks for it."""
+    from shop.pagecache import refuse_per_visitor
+
+    refuse_per_visitor("cart_item_count()")  # never inside a page kept for everyone (shop/pagecache.py)
     if "cart_item_count" in g:
         return g.cart_item_count
     token = current_cart_token()

@@ -40,6 +40,10 @@ from shop.timeutil import VN_TZ, utcnow
 
 # Rows whose changes change what listings show (and so the catalogue version).
 _CATALOGUE_MODELS = (Product, Certificate, Producer, ProductGroup, Locality)
+# Rows of ``catalogue_version``: the catalogue's token, and the stock's (holds, movements, lots,
+# shops; bumped by ``shop.inventory.services``). Kept pages are keyed by both (``shop.pagecache``).
+CATALOGUE = 1
+STOCK = 2
 # Products recomputed per statement batch, and at most per page view when many lapse at once.
 BATCH = 500
 
@@ -162,12 +166,13 @@ def _keep_listing_in_step(session: Session, _context) -> None:
         bump_version(session.connection())
 
 
-def bump_version(connection) -> None:
-    """Give the catalogue a new version token (inside the caller's transaction)."""
+def bump_version(connection, row: int = CATALOGUE) -> None:
+    """Give the catalogue (or, with ``row=STOCK``, the stock) a new version token, inside the
+    caller's transaction."""
     from shop.catalog.models import CatalogueVersion
 
     table = CatalogueVersion.__table__
-    values = {"id": 1, "token": secrets.token_hex(16), "changed_at": utcnow()}
+    values = {"id": row, "token": secrets.token_hex(16), "changed_at": utcnow()}
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -180,7 +185,7 @@ def bump_version(connection) -> None:
 def current_version(session: Session) -> str | None:
     from shop.catalog.models import CatalogueVersion
 
-    return session.scalar(select(CatalogueVersion.token).where(CatalogueVersion.id == 1))
+    return session.scalar(select(CatalogueVersion.token).where(CatalogueVersion.id == CATALOGUE))
 
 
 _cache: dict[str, tuple[str, object]] = {}

@@ -202,10 +202,14 @@ class CatalogueVersion(db.Model):
     per producer, the home page's spotlight) are cached against it: a different token, a fresh
     computation. A random token rather than a counter, so a rolled-back change can never make a
     later one look already seen. Stock and holds do not change it (they are read per row).
+
+    Row 2 is the same for stock: its token changes in the same transaction as any stock movement,
+    hold, lot or shop change (``shop.inventory.services``); kept pages are keyed by both rows
+    (``shop.pagecache``).
     """
 
     __tablename__ = "catalogue_version"
 
-    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    id: Mapped[int] = mapped_column(primary_key=True)  # 1: catalogue, 2: stock (listing.CATALOGUE, STOCK)
     token: Mapped[str] = mapped_column(String(32))
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,6 +15,7 @@ from shop.extensions import limiter
 from shop.headers import no_store
 from shop.i18n import current_lang
 from shop.inventory.services import best_before_range
+from shop.pagecache import cached_page
 from shop.producers.services import spotlight
 from shop.shops.services import public_shops
 from shop.shops.enums import ShopKind
@@ -31,6 +32,7 @@ EXPIRY_NOTE_DAYS = 60
 
 
 @bp.get("/")
+@cached_page
 def home():
     return render_template(
         "catalog/home.html",
@@ -50,6 +52,7 @@ def filter_labels() -> dict[str, str]:
 
 
 @bp.get("/products")
+@cached_page
 def index():
     """The catalogue. Filters the shared reader could not use are left out and named in a notice
     (a page never fails on its query string); unknown parameters (``utm_source``) are ignored."""
@@ -93,6 +96,7 @@ def suggest():
 
 
 @bp.get("/products/<slug>")
+@cached_page
 def product(slug: str):
     try:
         detail = product_detail(slug)

@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, event, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from shop.errors import InvalidInput, NotAllowed, NotFound, OutOfStock
@@ -919,3 +920,42 @@ def lot_ledger_mismatches() -> list[str]:
     if wrong:
         problems.append(f"{wrong} lot stock rows carry another product than their lot's")
     return problems
+
+
+# ---- the stock version -------------------------------------------------------------------------
+# Kept public pages (shop.pagecache) are keyed by a stock token that changes in the same
+# transaction as any change of what they show about stock: a movement (every on-hand change writes
+# one), a hold placed, renewed, committed or released, a lot created, recalled or re-dated, a shop
+# opened, closed or renamed. The flush only notes the change; the token is written just before
+# COMMIT, as the transaction's last statement, so on PostgreSQL its row lock is held for the
+# commit alone and never taken before a stock row's lock (no lock-order cycle, no long queue).
+
+def _stock_models():
+    from shop.shops.models import Shop
+
+    return (StockMovement, Reservation, Lot, LotStock, StockLevel, Shop)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_stock_change(session: Session, _context) -> None:
+    if session.info.get("stock_changed"):
+        return
+    models = _stock_models()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, models) and (obj in session.new or obj in session.deleted or session.is_modified(obj)):
+            session.info["stock_changed"] = True
+            return
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_stock_version(session: Session) -> None:
+    session.flush()
+    if session.info.pop("stock_changed", False):
+        from shop.catalog.listing import STOCK, bump_version
+
+        bump_version(session.connection(), STOCK)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_stock_change(session: Session) -> None:
+    session.info.pop("stock_changed", None)

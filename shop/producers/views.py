@@ -6,16 +6,19 @@ from flask_babel import gettext as _
 
 from shop.catalog.filters import read_filters
 from shop.errors import NotFound
+from shop.pagecache import cached_page
 from shop.producers import bp
 from shop.producers.services import list_producers, producer_profile
 
 
 @bp.get("", strict_slashes=False)
+@cached_page
 def index():
     return render_template("producers/index.html", producers=list_producers())
 
 
 @bp.get("/<slug>")
+@cached_page
 def detail(slug: str):
     try:
         # The catalogue's own reader: a bad ``page`` is ignored, as on the catalogue.
