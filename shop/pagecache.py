@@ -2,7 +2,7 @@
 and stock state, language and address, and each request only fills in what is its own.
 
 Which pages: the decorated views (home, catalogue and search, product, producers, shops), GET or
-HEAD only. The cache key is (endpoint, path, URL values, the query string's arguments in order,
+HEAD only. The cache key is (the release: code, templates, translations and settings; endpoint, path, URL values, the query string's arguments in order,
 the page language, scheme + host + script root, the catalogue version, the stock version). Both versions are random
 tokens in ``catalogue_version`` rows (``shop.catalog.listing``): row 1 changes in the same
 transaction as any product, producer, group, place or certificate write (and a certificate lapse),
@@ -36,11 +36,13 @@ keys carry the versions). ``PAGE_CACHE=0`` turns it off.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
+from pathlib import Path
 
 from flask import Flask, current_app, g, make_response, render_template, request, session
 from flask_caching import Cache
@@ -51,6 +53,7 @@ from shop import timeutil
 from shop.extensions import db
 
 cache = Cache()
+log = logging.getLogger(__name__)
 
 # Placeholders in a kept body: NUL never appears in our pages (forms refuse it, PostgreSQL too).
 _NONCE = secrets.token_hex(4)
@@ -234,10 +237,55 @@ def probe() -> tuple[str, str] | None:
     return row[0], row[1]
 
 
+_release: dict[int, str] = {}
+
+
+def release() -> str:
+    """A fingerprint of what renders pages besides the data: the code, templates and translations
+    (file contents) and the settings (secrets left out), so a deploy or a changed setting never
+    serves a body kept by the previous one from a shared store. Computed once per app."""
+    app = current_app._get_current_object()
+    found = _release.get(id(app))
+    if found is None:
+        root = Path(__file__).resolve().parent
+        digest = hashlib.sha1()
+        for folder, patterns in ((root, ("*.py", "*.mo")), (Path(app.template_folder), ("*.html",))):
+            for pattern in patterns:
+                for path in sorted(folder.rglob(pattern)):
+                    digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+        for name, value in sorted(app.config.items()):
+            if not any(word in name for word in ("SECRET", "KEY", "PASSWORD", "TOKEN", "URL", "URI")):
+                digest.update(f"{name}={value!r}\n".encode())
+        found = _release[id(app)] = digest.hexdigest()[:16]
+    return found
+
+
+def clear() -> None:
+    """Forget every kept page (the store and this process's copies)."""
+    cache.clear()
+    _front.clear()
+    _live_memo.clear()
+
+
+def _get(key: str):
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 - a store that is down costs speed, never the page
+        log.warning("page cache read failed", exc_info=True)
+        return None
+
+
+def _set(key: str, entry, timeout: int) -> None:
+    try:
+        cache.set(key, entry, timeout=timeout)
+    except Exception:  # noqa: BLE001
+        log.warning("page cache write failed", exc_info=True)
+
+
 def page_key(tokens: tuple[str, str]) -> str:
     from shop.i18n import current_lang
 
-    parts = [request.endpoint or "", request.path, repr(sorted((request.view_args or {}).items())),
+    parts = [release(), request.endpoint or "", request.path, repr(sorted((request.view_args or {}).items())),
              repr(list(request.args.items(multi=True))), current_lang(), request.scheme, request.host,
              request.script_root, *tokens]
     return hashlib.sha1("\x1f".join(parts).encode()).hexdigest()
@@ -291,7 +339,7 @@ def cached_page(view):
         key = page_key(probe() or versions())
         entry = _front.get(key)
         if entry is None:
-            entry = cache.get(key)
+            entry = _get(key)
         if entry is None or (entry.until is not None and now.timestamp() >= entry.until):
             if listing.refresh_stale(db.session, now):  # a lapse changes the catalogue version
                 key = page_key(versions())
@@ -306,7 +354,7 @@ def cached_page(view):
                 return view(*args, **kwargs)
             entry = Entry(_split(body), holes, until.timestamp())
             timeout = max(1, min(MAX_SECONDS, math.ceil(until.timestamp() - now.timestamp())))
-            cache.set(key, entry, timeout=timeout)
+            _set(key, entry, timeout)
         if key not in _front:
             if len(_front) >= FRONT_ENTRIES:
                 try:

@@ -73,9 +73,9 @@ def app(tmp_path_factory):
 def _wipe(app) -> None:
     with app.app_context():
         db.session.remove()
-        from shop.pagecache import cache
+        from shop import pagecache
 
-        cache.clear()  # kept pages belong to the database just wiped
+        pagecache.clear()  # kept pages belong to the database just wiped
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":

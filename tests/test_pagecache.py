@@ -205,3 +205,42 @@ def test_the_next_change_is_the_earliest_clock_instant(stocked):
     now = timeutil.utcnow()
     midnight = listing.vn_midnight(today_vn() + timedelta(days=1))
     assert pagecache.next_change(now) <= midnight
+
+
+def test_a_store_that_fails_costs_speed_never_the_page(client, stocked, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(pagecache.cache, "get", broken)
+    monkeypatch.setattr(pagecache.cache, "set", broken)
+    pagecache._front.clear()
+    assert "Miến dong Tài Hoan" in _page(client, "/products").get_data(as_text=True)
+
+
+def test_pages_kept_in_redis_are_shared_and_follow_the_versions(app, client, stocked):
+    """With CACHE_REDIS_URL (production), the same keys in a store all workers share."""
+    import redis
+    from flask_caching import Cache
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    shared = Cache()
+    shared.init_app(app, config={"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url,
+                                 "CACHE_KEY_PREFIX": f"ocop-test-{id(app)}:"})
+    original = pagecache.cache
+    pagecache.cache = shared
+    try:
+        product, shop = stocked
+        pagecache._front.clear()
+        first = _page(client, f"/products/{product.slug}").get_data(as_text=True)
+        pagecache._front.clear()  # another worker: only the shared store
+        assert _page(client, f"/products/{product.slug}").get_data(as_text=True).split("csrf")[0] == first.split("csrf")[0]
+        inventory.receive(shop.id, product.id, 1)
+        db.session.commit()
+        assert _add_form_max(_page(client, f"/products/{product.slug}").get_data(as_text=True)) == 3
+    finally:
+        shared.clear()
+        pagecache.cache = original

@@ -127,6 +127,8 @@ def _back_to_cart():
 def index():
     cart = carts.find_cart(current_cart_token())
     cart_view = carts.view(cart)
+    # The header's count is this cart's units: already loaded, no second query (cart_item_count).
+    g.cart_item_count = sum(item.quantity for item in cart.items) if cart is not None else 0
     subtotal = cart_view.subtotal
     threshold = current_app.config["FREE_SHIPPING_THRESHOLD"]
     return render_template(
