@@ -452,12 +452,27 @@ def run_size(size: int, args, base_url: str | None) -> None:
                 urllib.request.urlopen(request, timeout=60).read()
         dialect = url.split(":")[0].split("+")[0]
         print(f"\n{size} generated products ({generated} seeded), {dialect}, gunicorn 2 sync workers, "
-              f"{'wrk' if use_wrk else 'python client'} {args.connections} connections, {args.duration:g} s per run")
+              f"{'wrk' if use_wrk else 'python client'} {args.connections} connections, {args.duration:g} s per run"
+              + (f" in {args.rounds} rounds alternating with the bare route" if args.rounds > 1 else ""))
         print(f"{'page':<22}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'bare req/s':>11}{'ratio':>8}"
               f"{'SQL':>5}{'errors':>7}")
+        def alternate(path: str) -> tuple[dict, dict]:
+            """The bare route and the page, ``--rounds`` times in turn (``--duration`` split between the
+            rounds), so that load from other processes falls on both alike; rates over all rounds,
+            percentiles the median of the rounds'."""
+            slice_ = args.duration / args.rounds
+            runs = [(load("/__bench/bare", slice_), load(path, slice_)) for _ in range(args.rounds)]
+            merged = []
+            for side in (0, 1):
+                results = [run[side] for run in runs]
+                seconds = sum(r["requests"] / r["rps"] for r in results if r["rps"])
+                merged.append({"rps": sum(r["requests"] for r in results) / seconds if seconds else 0.0,
+                               "errors": sum(r["errors"] for r in results),
+                               **{q: statistics.median(r[q] for r in results) for q in ("p50", "p95", "p99")}})
+            return merged[0], merged[1]
+
         for name, path in pages.items():
-            bare = load("/__bench/bare", args.duration)
-            page = load(path, args.duration)
+            bare, page = alternate(path)
             statements = statements_per_request(app, path, cookie)
             ratio = page["rps"] / bare["rps"] if bare["rps"] else 0
             print(f"{name:<22}{page['rps']:>8.1f}{page['p50']:>9.1f}{page['p95']:>9.1f}{page['p99']:>9.1f}"
@@ -496,6 +511,8 @@ def main() -> None:
     parser.add_argument("--http", action="store_true", help="measure over HTTP (gunicorn + wrk)")
     parser.add_argument("--duration", type=float, default=3.0, help="HTTP: seconds per measurement")
     parser.add_argument("--connections", type=int, default=4, help="HTTP: concurrent connections")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="HTTP: alternate bare route and page this many times per page (a shared, noisy machine)")
     parser.add_argument("--max-requests", type=int, default=5000, help="HTTP, Python client: cap per run")
     parser.add_argument("--python-client", action="store_true", help="HTTP: do not use wrk even if installed")
     parser.add_argument("--only", default="", help="HTTP: comma-separated page names to measure")
@@ -508,6 +525,8 @@ def main() -> None:
         args.sizes = [int(s) for s in str(args.sizes).split(",") if s.strip()]
         if args.duration <= 0 or args.duration > 60 or args.connections < 1 or args.connections > 64:
             parser.error("--duration must be in (0, 60] and --connections in [1, 64]")
+        if not 1 <= args.rounds <= 20 or args.duration / args.rounds < 1:
+            parser.error("--rounds must be in [1, 20] with at least 1 s of --duration per round")
         http_mode(args)
         return
 
