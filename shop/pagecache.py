@@ -51,6 +51,7 @@ from sqlalchemy import bindparam, func, select
 
 from shop import timeutil
 from shop.extensions import db
+from shop.headers import PRIVATE_NO_STORE
 
 cache = Cache()
 log = logging.getLogger(__name__)
@@ -241,17 +242,19 @@ _release: dict[int, str] = {}
 
 
 def release() -> str:
-    """A fingerprint of what renders pages besides the data: the code, templates and translations
-    (file contents) and the settings (secrets left out), so a deploy or a changed setting never
+    """A fingerprint of what renders pages besides the data: the code, templates, translations and
+    static files (file contents) and the settings (secrets left out), so a deploy or a changed setting never
     serves a body kept by the previous one from a shared store. Computed once per app."""
     app = current_app._get_current_object()
     found = _release.get(id(app))
     if found is None:
         root = Path(__file__).resolve().parent
         digest = hashlib.sha1()
-        for folder, patterns in ((root, ("*.py", "*.mo")), (Path(app.template_folder), ("*.html",))):
+        # Static files too: pages name them by versioned URL (shop/static_files.py).
+        for folder, patterns in ((root, ("*.py", "*.mo")), (Path(app.template_folder), ("*.html",)),
+                                 (Path(app.static_folder), ("*",))):
             for pattern in patterns:
-                for path in sorted(folder.rglob(pattern)):
+                for path in sorted(p for p in folder.rglob(pattern) if p.is_file()):
                     digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
         for name, value in sorted(app.config.items()):
             if not any(word in name for word in ("SECRET", "KEY", "PASSWORD", "TOKEN", "URL", "URI")):
@@ -380,7 +383,7 @@ def _cache_headers(response):
     Written as plain header strings: a kept page is served in well under a millisecond, and
     parsing and re-serialising these headers was a tenth of it."""
     if g.get("_pagecache_private"):
-        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Cache-Control"] = PRIVATE_NO_STORE
         _vary_cookie(response)
     elif g.get("_pagecache_public") and response.status_code == 200:
         shared = (not request.cookies.get(current_app.config["CART_COOKIE_NAME"])
