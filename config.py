@@ -171,7 +171,7 @@ class Config:
     # Rendered public pages kept per catalogue and stock version (shop/pagecache.py); in Redis when
     # CACHE_REDIS_URL (or REDIS_URL) is set, else in each worker's memory.
     PAGE_CACHE = _bool("PAGE_CACHE", True)
-    CACHE_REDIS_URL = os.environ.get("CACHE_REDIS_URL") or os.environ.get("REDIS_URL", "")
+    CACHE_REDIS_URL = (os.environ.get("CACHE_REDIS_URL") or os.environ.get("REDIS_URL", "")).strip()
 
     @classmethod
     def validate(cls) -> None:
@@ -190,6 +190,8 @@ class TestingConfig(Config):
     STRIPE_SECRET_KEY = STRIPE_PUBLISHABLE_KEY = STRIPE_WEBHOOK_SECRET = ""
     RATELIMIT_ENABLED = False
     SERVER_NAME = None
+    # Kept pages in each test process's memory (tests/test_pagecache.py tries Redis explicitly).
+    CACHE_REDIS_URL = ""
 
 
 class ProductionConfig(Config):

@@ -89,7 +89,7 @@ class Entry:
 def init_app(app: Flask) -> None:
     """Configure the store (Redis when ``CACHE_REDIS_URL``/``REDIS_URL`` is set, else per process)
     and install ``live()`` and the CSRF placeholder in the templates."""
-    redis_url = app.config.get("CACHE_REDIS_URL") or app.config.get("REDIS_URL")
+    redis_url = app.config.get("CACHE_REDIS_URL")  # config.py falls back to REDIS_URL
     settings = {"CACHE_KEY_PREFIX": "ocop-page:", "CACHE_DEFAULT_TIMEOUT": MAX_SECONDS}
     if redis_url:
         settings |= {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url}
