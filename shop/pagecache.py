@@ -127,7 +127,6 @@ def live(template: str) -> Markup:
 
 def _csrf_token(generate) -> str:
     if keeping():
-        g._pagecache_csrf = True
         return _hole("csrf", "")
     return generate()
 
@@ -358,6 +357,7 @@ def cached_page(view):
             entry = Entry(_split(body), holes, until.timestamp())
             timeout = max(1, min(MAX_SECONDS, math.ceil(until.timestamp() - now.timestamp())))
             _set(key, entry, timeout)
+            _front.pop(key, None)  # a copy past its instant is replaced, not kept
         if key not in _front:
             if len(_front) >= FRONT_ENTRIES:
                 try:

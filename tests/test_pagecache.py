@@ -89,7 +89,7 @@ def test_stock_movements_and_holds_show_at_once(client, stocked):
 
 
 @pytest.mark.no_read_model_check  # the clock moves for the code under test only
-def test_a_hold_that_lapses_shows_at_its_expiry_instant(client, stocked, monkeypatch):
+def test_a_hold_that_lapses_shows_at_its_expiry_instant(client, stocked, monkeypatch, count_queries):
     from tests.test_orders import CUSTOMER, DELIVERY, cart_with
     from shop.orders import services as orders
 
@@ -102,6 +102,9 @@ def test_a_hold_that_lapses_shows_at_its_expiry_instant(client, stocked, monkeyp
     assert _add_form_max(_page(client, url).get_data(as_text=True)) is None  # kept, still true
     _travel(monkeypatch, order.hold_expires_at)
     assert _add_form_max(_page(client, url).get_data(as_text=True)) == 2  # the hold no longer counts
+    with count_queries() as queries:
+        assert _add_form_max(_page(client, url).get_data(as_text=True)) == 2
+    assert queries.count <= 2, "the page rendered again is kept again"
 
 
 @pytest.mark.no_read_model_check
