@@ -267,6 +267,7 @@ def clear() -> None:
     cache.clear()
     _front.clear()
     _live_memo.clear()
+    _coded.clear()
 
 
 def _get(key: str):
@@ -366,15 +367,54 @@ def cached_page(view):
                     _front.clear()
             _front[key] = entry
         body, filled = _fill(entry)
-        response = make_response(body)
+        with_form = any(kind == "csrf" for kind, _name in entry.holes)
+        coded = None if with_form else _coded_copy(key, filled, body)
+        if coded is not None:
+            response = make_response(coded[1])
+            response.headers["Content-Encoding"] = coded[0]  # Flask-Compress leaves it as it is
+        else:
+            response = make_response(body)
         tag = [key, *filled]
-        if any(kind == "csrf" for kind, _name in entry.holes):
+        if with_form:
             tag.append(session.get("csrf_token", ""))
         response.set_etag("p" + hashlib.sha1("\x1f".join(tag).encode()).hexdigest()[:24], weak=True)
         g._pagecache_public = True
         return response
 
     return wrapper
+
+
+# Compressed copies of kept pages ({(key, coding, live parts): bytes}), per process: Brotli on a
+# 35 KB page costs more than serving it from the cache, so it is done once per page and coding.
+CODED_ENTRIES = 256
+_coded: dict[tuple, bytes] = {}
+
+
+def _coded_copy(key: str, filled: list[str], body: bytes) -> tuple[str, bytes] | None:
+    """(coding, compressed body) when Flask-Compress would compress this reply (same choice of
+    coding from Accept-Encoding, same levels, same minimum size), from the per-process copy when
+    there is one; None otherwise (then the reply is left to Flask-Compress, as any other)."""
+    app = current_app
+    if not app.config.get("COMPRESS_REGISTER", True) or len(body) < app.config.get("COMPRESS_MIN_SIZE", 500):
+        return None
+    try:
+        from flask_compress.flask_compress import _choose_algorithm, _compress_data
+
+        from shop.extensions import compress
+    except ImportError:  # another Flask-Compress: let it do its own work
+        return None
+    algorithms = getattr(compress, "enabled_algorithms", None)
+    coding = _choose_algorithm(algorithms, request.headers.get("Accept-Encoding", "")) if algorithms else None
+    if coding not in ("br", "gzip"):
+        return None
+    memo_key = (key, coding, tuple(filled))
+    data = _coded.get(memo_key)
+    if data is None:
+        data = _compress_data(app, body, coding)
+        if len(_coded) >= CODED_ENTRIES:
+            _coded.clear()
+        _coded[memo_key] = data
+    return coding, data
 
 
 def _cache_headers(response):

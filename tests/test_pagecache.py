@@ -247,3 +247,22 @@ def test_pages_kept_in_redis_are_shared_and_follow_the_versions(app, client, sto
     finally:
         shared.clear()
         pagecache.cache = original
+
+
+@pytest.mark.parametrize("coding", ["br", "gzip"])
+def test_kept_pages_are_compressed_once_per_coding(client, stocked, coding, monkeypatch):
+    import gzip
+
+    import brotli
+    from flask_compress import flask_compress
+
+    calls = []
+    original = flask_compress._compress_data
+    monkeypatch.setattr(flask_compress, "_compress_data", lambda app, data, alg: (calls.append(alg), original(app, data, alg))[1])
+    plain = _page(client, "/products").get_data()
+    for _ in range(3):
+        response = client.get("/products", headers={"Accept-Encoding": f"{coding}, identity"})
+        assert response.headers["Content-Encoding"] == coding and "Accept-Encoding" in response.headers["Vary"]
+        data = response.get_data()
+        assert (brotli.decompress(data) if coding == "br" else gzip.decompress(data)) == plain
+    assert calls == [coding]
