@@ -163,6 +163,30 @@ class Config:
     TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
+    # Accounts (shop/accounts, README "Accounts and roles"). Argon2id cost: argon2-cffi's RFC 9106
+    # low-memory profile (3 passes over 64 MiB).
+    PASSWORD_HASH_TIME_COST = _int("PASSWORD_HASH_TIME_COST", 3)
+    PASSWORD_HASH_MEMORY_KIB = _int("PASSWORD_HASH_MEMORY_KIB", 64 * 1024)
+    PASSWORD_RESET_MAX_AGE = _int("PASSWORD_RESET_MAX_AGE", 3600)          # seconds; and single use
+    EMAIL_VERIFY_MAX_AGE = _int("EMAIL_VERIFY_MAX_AGE", 3 * 24 * 3600)    # seconds
+    REMEMBER_DAYS = _int("REMEMBER_DAYS", 30)
+    REMEMBER_COOKIE_NAME = "remember_token"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+    # Administrators must turn on two-step sign-in before doing anything (on in production).
+    TOTP_REQUIRED_FOR_ADMINS = _bool("TOTP_REQUIRED_FOR_ADMINS", False)
+    # Rate limits (Flask-Limiter, the shared RATELIMIT_STORAGE_URI). "Per account" counts failed
+    # attempts against one e-mail address whether or not it has an account: it is the lockout,
+    # and it ends when its window does (README).
+    SIGN_IN_LIMIT_PER_ADDRESS = os.environ.get("SIGN_IN_LIMIT_PER_ADDRESS", "30 per 10 minutes")
+    SIGN_IN_LIMIT_PER_ACCOUNT = os.environ.get("SIGN_IN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    TWO_STEP_LIMIT_PER_ADDRESS = os.environ.get("TWO_STEP_LIMIT_PER_ADDRESS", "30 per 10 minutes")
+    TWO_STEP_LIMIT_PER_ACCOUNT = os.environ.get("TWO_STEP_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    FORGOT_LIMIT_PER_ADDRESS = os.environ.get("FORGOT_LIMIT_PER_ADDRESS", "10 per hour")
+    FORGOT_LIMIT_PER_ACCOUNT = os.environ.get("FORGOT_LIMIT_PER_ACCOUNT", "3 per hour")
+    REGISTER_LIMIT_PER_ADDRESS = os.environ.get("REGISTER_LIMIT_PER_ADDRESS", "10 per hour")
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -192,12 +216,17 @@ class TestingConfig(Config):
     SERVER_NAME = None
     # Kept pages in each test process's memory (tests/test_pagecache.py tries Redis explicitly).
     CACHE_REDIS_URL = ""
+    # Cheap hashes: the suite signs in hundreds of times (the cost is argon2's, not ours to test).
+    PASSWORD_HASH_TIME_COST = 1
+    PASSWORD_HASH_MEMORY_KIB = 8
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     # Strict-Transport-Security max-age in seconds (shop/security.py); 0 turns it off.
     HSTS_SECONDS = _int("HSTS_SECONDS", 365 * 24 * 3600)
+    REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    TOTP_REQUIRED_FOR_ADMINS = _bool("TOTP_REQUIRED_FOR_ADMINS", True)
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
 
     @classmethod

@@ -58,7 +58,7 @@ def _prepare_sqlite(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from shop.extensions import babel, csrf, db, limiter, migrate
+    from shop.extensions import babel, csrf, db, limiter, login_manager, migrate
     from shop.i18n import select_locale
 
     db.init_app(app)
@@ -73,6 +73,7 @@ def register_extensions(app: Flask) -> None:
     from shop import pagecache
 
     pagecache.init_app(app)  # after CSRFProtect: it wraps the templates' csrf_token()
+    _init_login(app, login_manager)
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from sqlalchemy import event
@@ -86,8 +87,32 @@ def register_extensions(app: Flask) -> None:
                 cursor.close()
 
 
+def _init_login(app: Flask, login_manager) -> None:
+    """Flask-Login: sessions and "remember me" cookies carry ``"<user id>.<session version>"``
+    (shop/accounts/views.py::load_user); who did what is recorded from them (shop/accounts/audit.py)."""
+    from flask_babel import lazy_gettext as _l
+
+    from shop.accounts import audit
+    from shop.accounts.views import header_user, load_user, private_when_signed_in
+
+    # Flask-Login's own context processor loads the user for every template (reading the session:
+    # ``Vary: Cookie`` on every page); the proxy is lazy, so templates get it as it is.
+    from flask_login import current_user
+
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_user)
+    audit.init_app()
+    app.after_request(private_when_signed_in)
+    app.add_template_global(header_user)
+
+
 def register_models() -> None:
     """Import every model module so that metadata (and Alembic) sees all tables."""
+    from shop.accounts import models as _accounts  # noqa: F401
     from shop.cart import models as _cart  # noqa: F401
     from shop.catalog import models as _catalog  # noqa: F401
     from shop.catalog import listing as _listing  # noqa: F401  (keeps the listing read model in step)
@@ -103,6 +128,8 @@ def register_models() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from shop.accounts import backoffice, views as _account_views  # noqa: F401  (routes)
+    from shop.accounts import backoffice_bp, bp as accounts_bp
     from shop.api.views import bp as api_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
@@ -120,6 +147,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cart_bp, url_prefix="/cart")
     app.register_blueprint(orders_bp, url_prefix="/orders")
     app.register_blueprint(payments_bp, url_prefix="/payments")
+    app.register_blueprint(accounts_bp, url_prefix="/account")
+    app.register_blueprint(backoffice_bp, url_prefix="/backoffice")
     app.register_blueprint(trace_bp, url_prefix="/q")  # QR stamps' trace pages (shop/inventory/trace.py)
     # The JSON API (/api/v1) authenticates nothing by cookie, so it has no CSRF to protect against.
     from shop.extensions import csrf

@@ -310,3 +310,6 @@ def init_app(app: Flask) -> None:
     from shop.outbox.cli import outbox_group
 
     app.cli.add_command(outbox_group)
+    from shop.accounts.cli import users_cli
+
+    app.cli.add_command(users_cli)

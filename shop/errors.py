@@ -175,6 +175,8 @@ def register_errorhandlers(app: Flask) -> None:
             429: _("Too many requests. Please wait a moment and try again."),
         }
         status = exc.code or 500
+        if status == 429 and getattr(exc, "response", None) is not None:
+            return exc.response  # a page of its own (sign-in lockout: shop/accounts/views.py)
         return render_error(status, messages.get(status, exc.description),
                             headers=exc.get_headers() if status in (405, 429) else None)
 

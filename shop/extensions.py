@@ -2,6 +2,7 @@
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
+from flask_login import LoginManager as _LoginManager
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -29,6 +30,30 @@ csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 compress = Compress()
+
+
+class LoginManager(_LoginManager):
+    """Flask-Login, minus one side effect: its after-request hook reads the session on every
+    request, which makes Flask add ``Vary: Cookie`` to every page, anonymous ones included (and
+    spoils their caching). A request with no session or remember cookie whose session nobody
+    changed has no remember cookie to update."""
+
+    def _update_remember_cookie(self, response):
+        from flask import current_app, request
+        from flask.globals import request_ctx
+
+        config = current_app.config
+        if not (request.cookies.get(config["SESSION_COOKIE_NAME"])
+                or request.cookies.get(config.get("REMEMBER_COOKIE_NAME", "remember_token"))):
+            # Flask marks the session accessed whenever the ``session`` proxy is touched: look at
+            # the opened session object itself.
+            opened = getattr(request_ctx, "_session", None)
+            if opened is None or not opened.modified:
+                return response
+        return super()._update_remember_cookie(response)
+
+
+login_manager = LoginManager()
 
 
 def _order_rate_limit() -> str:

@@ -27,7 +27,7 @@ class Cart(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(64), unique=True)
-    user_id: Mapped[Optional[int]] = mapped_column(Integer)  # accounts come later
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), index=True)  # a signed-in customer's cart
     order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("order.id", ondelete="SET NULL"))
 
     items: Mapped[list["CartItem"]] = relationship(

@@ -82,13 +82,19 @@ def ensure_open(cart: Cart | None) -> None:
         raise CartOrdered(cart.order)
 
 
-def get_or_create_cart(token: str | None) -> Cart:
-    """The cart for ``token``, or a new one (new token) when there is none or it became an order."""
+def get_or_create_cart(token: str | None, user_id: int | None = None) -> Cart:
+    """The cart for ``token``, or a new one (new token) when there is none or it became an order.
+
+    ``user_id``: the signed-in customer, who owns a new cart (and a guest cart they add to), so it
+    waits for them on their next sign-in (``accounts.services.merge_guest_cart``).
+    """
     cart = find_cart(token)
     if cart is None or cart.order_id is not None:
-        cart = Cart(token=new_token())
+        cart = Cart(token=new_token(), user_id=user_id)
         db.session.add(cart)
         db.session.flush()
+    elif user_id is not None and cart.user_id is None:
+        cart.user_id = user_id
     return cart
 
 

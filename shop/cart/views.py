@@ -155,7 +155,10 @@ def add():
     back = _safe_next(url_for("cart.index"))
     token = current_cart_token()
     try:
-        cart = carts.get_or_create_cart(token)
+        from shop.accounts.views import header_user
+
+        user = header_user()
+        cart = carts.get_or_create_cart(token, user.id if user is not None else None)
         item = carts.add(cart, request.form.get("product_id"), request.form.get("quantity", "1"))
         name = localized(item.product, "name")
         quantity = item.quantity

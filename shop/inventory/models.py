@@ -70,7 +70,7 @@ class Lot(CreatedMixin, db.Model):
     recalled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     recall_reason: Mapped[str] = mapped_column(Text, default="")
     recall_reference: Mapped[Optional[str]] = mapped_column(String(80))
-    recalled_by: Mapped[Optional[int]] = mapped_column(Integer)  # FK added with accounts
+    recalled_by: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))  # shop/accounts/audit.py
 
     product: Mapped["Product"] = relationship()
 
@@ -153,7 +153,7 @@ class StockMovement(CreatedMixin, db.Model):
     delta: Mapped[int] = mapped_column(Integer)
     reason: Mapped[MovementReason] = mapped_column(EnumText(MovementReason))
     reference: Mapped[Optional[str]] = mapped_column(String(80))
-    user_id: Mapped[Optional[int]] = mapped_column(Integer)  # FK added with accounts
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), index=True)  # shop/accounts/audit.py
     note: Mapped[str] = mapped_column(Text, default="")
     # The mixin's column, indexed: the ledger is read by time.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -77,7 +77,9 @@ class Order(TimestampMixin, db.Model):
     # emails are written in it, whatever page language sends them.
     lang: Mapped[str] = mapped_column(String(5), default="vi", server_default="vi")
     hold_expires_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    user_id: Mapped[Optional[int]] = mapped_column(Integer)
+    # The signed-in customer who placed it (None for a guest; history also finds guest orders by
+    # verified e-mail, shop/accounts/services.py::orders_of).
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), index=True)
     # Set when staff must look at the order (money with no stock, a certificate that lapsed while
     # the order was open…); the reasons accumulate in review_reason. Staff end it with
     # `flask order resolve` (shop/orders/services.py::resolve_flag).
@@ -256,6 +258,9 @@ class OrderEvent(CreatedMixin, db.Model):
     from_status: Mapped[Optional[str]] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(120), default="system")
+    # The signed-in person who caused it (shop/accounts/audit.py fills it in); ``actor`` keeps a
+    # readable name even if the account is later closed.
+    actor_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), index=True)
     note: Mapped[str] = mapped_column(Text, default="")
 
     order: Mapped["Order"] = relationship(back_populates="events")

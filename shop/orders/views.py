@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from shop.cart import services as carts
 from shop.cart.views import clear_cart_cookie, current_cart_token
@@ -70,6 +71,21 @@ def _checkout_context(form: CheckoutForm, cart_view):
     }
 
 
+def _prefill_from_account(form: CheckoutForm) -> None:
+    """A signed-in customer finds their name, e-mail and latest saved address filled in."""
+    if not current_user.is_authenticated:
+        return
+    user = current_user
+    form.name.data = form.name.data or user.name
+    form.email.data = form.email.data or user.email
+    if user.addresses:
+        address = user.addresses[-1]
+        form.phone.data = form.phone.data or address.phone
+        form.street.data = form.street.data or address.street
+        form.ward.data = form.ward.data or address.ward
+        form.province.data = form.province.data or address.province
+
+
 def _show_placed_order(order):
     """The cart was already turned into ``order`` (a resubmitted checkout, a retry after a lost
     answer): show that order rather than an empty cart, and forget the used cart."""
@@ -102,7 +118,8 @@ def checkout():
                                        street=form.clipped("street"), ward=form.clipped("ward"),  # vocabulary: form field names
                                        province=form.clipped("province"))  # vocabulary: form field names
         try:
-            order = orders.place_order(token, customer, fulfilment, form.clipped("payment_method"))
+            order = orders.place_order(token, customer, fulfilment, form.clipped("payment_method"),
+                                       user_id=current_user.id if current_user.is_authenticated else None)
             number, access_token = order.number, order.access_token
             send_order_confirmation(order)  # into the outbox: committed with the order, or not at all
             db.session.commit()
@@ -126,7 +143,9 @@ def checkout():
                 return clear_cart_cookie(card_payments.card_checkout_redirect(order))
             response = redirect(url_for("orders.detail", number=number, token=access_token))
             return clear_cart_cookie(response)
-    elif not form.payment_method.data:
+    else:
+        _prefill_from_account(form)
+    if request.method == "GET" and not form.payment_method.data:
         form.payment_method.data = (orders.payment_methods(form.fulfilment.data or FulfilmentType.DELIVERY) or ("",))[0]
 
     context = _checkout_context(form, cart_view)

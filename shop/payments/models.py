@@ -76,6 +76,7 @@ class Refund(TimestampMixin, db.Model):
     idempotency_key: Mapped[Optional[str]] = mapped_column(String(100), unique=True)
     status: Mapped[RefundStatus] = mapped_column(EnumText(RefundStatus), default=RefundStatus.REQUESTED)
     actor: Mapped[str] = mapped_column(String(120), default="system")
+    actor_user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), index=True)  # shop/accounts/audit.py
     reason: Mapped[str] = mapped_column(Text, default="")
 
     payment: Mapped["Payment"] = relationship(back_populates="refunds")

@@ -1,0 +1,260 @@
+"""Every route of the app × every role: the status each must get (issue 12).
+
+The table below has an entry for every endpoint and method of ``app.url_map``: a new route without
+one fails ``test_every_route_has_an_entry``. Each case requests a URL built from a small world —
+shops A and B, producers X and Y, an order supplied by shop A and placed by the customer, a guest
+order supplied by shop B — with objects inside and outside the role's scope, and checks the status
+for each role:
+
+    guest, customer, clerk of shop A, manager of shop A, staff of shop B (manager there),
+    producer user of X, producer user of Y, administrator.
+
+Reading a row: 302 for a guest on a private page is the redirect to sign in; 403 means the role
+lacks the action; 404 means the object is outside the user's scope (or does not exist — the two
+cannot be told apart). CSRF is off in the test config; ``test_accounts.py`` checks it separately.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from shop.accounts import services as accounts
+from shop.extensions import db
+from shop.inventory import services as inventory
+from shop.orders import services as orders
+
+from accounts_helpers import make_user
+from test_orders import CUSTOMER, DELIVERY, cart_with
+
+ROLES = ("guest", "customer", "clerk_a", "manager_a", "staff_b", "producer_x", "producer_y", "admin")
+SIGNED_IN = ROLES[1:]
+BACK_OFFICE = ("clerk_a", "manager_a", "staff_b", "producer_x", "producer_y", "admin")
+
+
+def everyone(status: int) -> dict[str, int]:
+    return {role: status for role in ROLES}
+
+
+def signed_in(status: int, guest: int = 302, **others: int) -> dict[str, int]:
+    """``status`` for every signed-in role (some overridden), the sign-in redirect for a guest."""
+    return {"guest": guest, **{role: status for role in SIGNED_IN}, **others}
+
+
+@dataclass
+class Case:
+    endpoint: str
+    method: str
+    url: str                      # formatted with the world's names: {shop_a}, {order_a}…
+    expect: dict[str, int]
+    data: dict = field(default_factory=dict)
+    note: str = ""
+
+
+def back_office(status_by_role: dict[str, int]) -> dict[str, int]:
+    return {"guest": 302, **status_by_role}
+
+
+C = Case
+ALL_BACK = {"customer": 403, **{r: 200 for r in BACK_OFFICE}}
+TABLE: list[Case] = [
+    # ---- the back office: the policy's 403 / 404 -------------------------------------------
+    C("backoffice.index", "GET", "/backoffice/", back_office(ALL_BACK)),
+    C("backoffice.shop", "GET", "/backoffice/shops/{shop_a}", back_office(
+        {"customer": 403, "clerk_a": 200, "manager_a": 200, "staff_b": 404, "producer_x": 403, "producer_y": 403,
+         "admin": 200}), note="shop A"),
+    C("backoffice.shop", "GET", "/backoffice/shops/{shop_b}", back_office(
+        {"customer": 403, "clerk_a": 404, "manager_a": 404, "staff_b": 200, "producer_x": 403, "producer_y": 403,
+         "admin": 200}), note="shop B"),
+    C("backoffice.shop", "GET", "/backoffice/shops/no-such-shop", back_office(
+        {"customer": 403, "clerk_a": 404, "manager_a": 404, "staff_b": 404, "producer_x": 403, "producer_y": 403,
+         "admin": 404}), note="missing: the same 404 as out of scope"),
+    C("backoffice.shop_people", "GET", "/backoffice/shops/{shop_a}/people", back_office(
+        {"customer": 403, "clerk_a": 403, "manager_a": 200, "staff_b": 404, "producer_x": 403, "producer_y": 403,
+         "admin": 200}), note="shop A"),
+    C("backoffice.shop_people", "GET", "/backoffice/shops/{shop_b}/people", back_office(
+        {"customer": 403, "clerk_a": 403, "manager_a": 404, "staff_b": 200, "producer_x": 403, "producer_y": 403,
+         "admin": 200}), note="shop B"),
+    C("backoffice.producer", "GET", "/backoffice/producers/{producer_x}", back_office(
+        {"customer": 403, "clerk_a": 403, "manager_a": 403, "staff_b": 403, "producer_x": 200, "producer_y": 404,
+         "admin": 200}), note="producer X"),
+    C("backoffice.producer", "GET", "/backoffice/producers/{producer_y}", back_office(
+        {"customer": 403, "clerk_a": 403, "manager_a": 403, "staff_b": 403, "producer_x": 404, "producer_y": 200,
+         "admin": 200}), note="producer Y"),
+    C("backoffice.order", "GET", "/backoffice/orders/{order_a}", back_office(
+        {"customer": 302, "clerk_a": 200, "manager_a": 200, "staff_b": 404, "producer_x": 403, "producer_y": 403,
+         "admin": 200}), note="supplied by shop A, the customer's: they are sent to their order page"),
+    C("backoffice.order", "GET", "/backoffice/orders/{order_b}", back_office(
+        {"customer": 404, "clerk_a": 404, "manager_a": 404, "staff_b": 200, "producer_x": 403, "producer_y": 403,
+         "admin": 200}), note="supplied by shop B, a guest's"),
+    C("backoffice.users", "GET", "/backoffice/users", back_office(
+        {"customer": 403, "clerk_a": 403, "manager_a": 403, "staff_b": 403, "producer_x": 403, "producer_y": 403,
+         "admin": 200})),
+
+    # ---- account pages -----------------------------------------------------------------------
+    C("accounts.sign_in", "GET", "/account/sign-in", signed_in(302, guest=200), note="signed in: to the landing page"),
+    C("accounts.sign_in", "POST", "/account/sign-in", everyone(400), note="empty form"),
+    C("accounts.two_step", "GET", "/account/sign-in/two-step", everyone(302), note="no password step pending"),
+    C("accounts.two_step", "POST", "/account/sign-in/two-step", everyone(302)),
+    C("accounts.sign_out", "POST", "/account/sign-out", everyone(302)),
+    C("accounts.register", "GET", "/account/register", everyone(200)),
+    C("accounts.register", "POST", "/account/register", everyone(400), note="empty form"),
+    C("accounts.verify_email", "GET", "/account/verify/not-a-token", everyone(404)),
+    C("accounts.verify_email", "POST", "/account/verify/not-a-token", everyone(404)),
+    C("accounts.resend_verification", "POST", "/account/verify/resend", signed_in(302)),
+    C("accounts.forgot_password", "GET", "/account/forgot-password", everyone(200)),
+    C("accounts.forgot_password", "POST", "/account/forgot-password", everyone(400), note="empty form"),
+    C("accounts.reset_password", "GET", "/account/reset/not-a-token", everyone(404)),
+    C("accounts.reset_password", "POST", "/account/reset/not-a-token", everyone(404)),
+    C("accounts.index", "GET", "/account/", signed_in(200)),
+    C("accounts.reorder", "POST", "/account/orders/{order_a}/reorder", signed_in(404, customer=302),
+      note="the customer's order"),
+    C("accounts.reorder", "POST", "/account/orders/{order_b}/reorder", signed_in(404), note="someone else's"),
+    C("accounts.addresses", "GET", "/account/addresses", signed_in(200)),
+    C("accounts.addresses", "POST", "/account/addresses", signed_in(400), note="empty form"),
+    C("accounts.delete_address", "POST", "/account/addresses/{address}/delete", signed_in(404, customer=302),
+      note="the customer's address"),
+    C("accounts.delete_address", "POST", "/account/addresses/2147483647/delete", signed_in(404)),
+    C("accounts.change_password", "GET", "/account/password", signed_in(200)),
+    C("accounts.change_password", "POST", "/account/password", signed_in(400), note="empty form"),
+    C("accounts.change_email", "GET", "/account/email", signed_in(200)),
+    C("accounts.change_email", "POST", "/account/email", signed_in(400), note="empty form"),
+    C("accounts.confirm_email", "GET", "/account/email/confirm/not-a-token", everyone(404)),
+    C("accounts.confirm_email", "POST", "/account/email/confirm/not-a-token", everyone(404)),
+    C("accounts.delete_account", "GET", "/account/delete", signed_in(403, customer=200),
+      note="staff accounts are closed by an administrator"),
+    C("accounts.delete_account", "POST", "/account/delete", signed_in(403, customer=400), note="empty form"),
+    C("accounts.two_step_setup", "GET", "/account/two-step", signed_in(200, customer=403)),
+    C("accounts.two_step_setup", "POST", "/account/two-step", signed_in(400, customer=403), note="no code"),
+    C("accounts.two_step_disable", "POST", "/account/two-step/disable", signed_in(302)),
+    C("accounts.two_step_new_codes", "POST", "/account/two-step/recovery-codes", signed_in(302)),
+
+    # ---- the public shop: the same for everyone ------------------------------------------------
+    C("catalog.home", "GET", "/", everyone(200)),
+    C("catalog.index", "GET", "/products", everyone(200)),
+    C("catalog.product", "GET", "/products/{product_x}", everyone(200)),
+    C("catalog.product", "GET", "/products/no-such-product", everyone(404)),
+    C("catalog.suggest", "GET", "/search/suggest?q=gao", everyone(200)),
+    C("producers.index", "GET", "/producers", everyone(200)),
+    C("producers.detail", "GET", "/producers/{producer_x}", everyone(200)),
+    C("shops.index", "GET", "/shops", everyone(200)),
+    C("cart.index", "GET", "/cart", everyone(200)),
+    C("cart.add", "POST", "/cart/add", everyone(302), note="no product: a message"),
+    C("cart.update", "POST", "/cart/update", everyone(302)),
+    C("cart.remove", "POST", "/cart/remove", everyone(302)),
+    C("cart.accept_prices", "POST", "/cart/accept-prices", everyone(302)),
+    C("orders.checkout", "GET", "/orders/checkout", everyone(302), note="empty cart: back to the cart"),
+    C("orders.checkout", "POST", "/orders/checkout", everyone(302)),
+    C("orders.detail", "GET", "/orders/{order_a}?token={order_a_token}", everyone(200), note="the secret link"),
+    C("orders.detail", "GET", "/orders/{order_a}", everyone(404), note="without the token"),
+    C("orders.cancel", "POST", "/orders/{order_a}/cancel", everyone(404), note="without the token"),
+    C("payments.card_start", "POST", "/payments/card/{order_a}/start", everyone(404)),
+    C("payments.card_return", "GET", "/payments/card/{order_a}/return", everyone(404)),
+    C("payments.card_cancel", "GET", "/payments/card/{order_a}/cancel", everyone(404)),
+    C("payments.stripe_webhook", "POST", "/payments/stripe/webhook", everyone(400), note="no signature"),
+    C("trace.product", "GET", "/q/{product_x_id}", everyone(200)),
+    C("trace.product_qr", "GET", "/q/{product_x_id}.svg", everyone(200)),
+    C("trace.lot", "GET", "/q/{product_x_id}/{lot_x}", everyone(200)),
+    C("trace.lot_qr", "GET", "/q/{product_x_id}/{lot_x}.svg", everyone(200)),
+    C("trace.lot_sheet", "GET", "/q/stamps/lot/{lot_x}", everyone(200)),
+    C("trace.shop_sheet", "GET", "/q/stamps/shop/{shop_a}", everyone(200)),
+    C("seo.robots", "GET", "/robots.txt", everyone(200)),
+    C("seo.sitemap", "GET", "/sitemap.xml", everyone(200)),
+    C("seo.sitemap_part", "GET", "/sitemap-1.xml", everyone(404), note="one part is enough here"),
+    C("seo.favicon", "GET", "/favicon.ico", everyone(200)),
+    C("media", "GET", "/media/no-such-picture.jpg", everyone(404)),
+    C("static", "GET", "/static/css/site.css", everyone(200)),
+    C("health.healthz", "GET", "/healthz", everyone(200)),
+    C("health.readyz", "GET", "/readyz", everyone(503), note="the test database is built without migrations"),
+
+    # ---- the JSON API: no cookies, no roles ---------------------------------------------------
+    C("api.docs", "GET", "/api/v1/docs", everyone(200)),
+    C("api.openapi_document", "GET", "/api/v1/openapi.json", everyone(200)),
+    C("api.list_products", "GET", "/api/v1/products", everyone(200)),
+    C("api.get_product", "GET", "/api/v1/products/{product_x_id}", everyone(200)),
+    C("api.list_producers_view", "GET", "/api/v1/producers", everyone(200)),
+    C("api.get_producer", "GET", "/api/v1/producers/{producer_x_id}", everyone(200)),
+    C("api.list_shops", "GET", "/api/v1/shops", everyone(200)),
+    C("api.create_cart", "POST", "/api/v1/carts", everyone(201)),
+    C("api.get_cart", "GET", "/api/v1/carts/not-a-cart", everyone(404)),
+    C("api.set_cart_item", "PUT", "/api/v1/carts/not-a-cart/items/{product_x_id}", everyone(415), note="not JSON"),
+    C("api.accept_cart_prices", "POST", "/api/v1/carts/not-a-cart/accept-prices", everyone(404)),
+    C("api.place_order", "POST", "/api/v1/orders", everyone(415), note="not JSON"),
+    C("api.get_order", "GET", "/api/v1/orders/{order_a}", everyone(400), note="without the token"),
+]
+
+
+@pytest.fixture
+def world(make_product, make_shop, make_producer):
+    """Shops A and B, producers X and Y with one product each, stock, two orders, the eight users."""
+    shop_a, shop_b = make_shop(slug="shop-a", ships_online=True), make_shop(slug="shop-b", ships_online=True)
+    producer_x, producer_y = make_producer(name="HTX X"), make_producer(name="HTX Y")
+    product_x = make_product("Gạo Nếp Tài", producer=producer_x)
+    product_y = make_product("Chè Shan tuyết", producer=producer_y)
+    lot_x = inventory.receive(shop_a.id, product_x.id, 10).lot_id
+    inventory.receive(shop_b.id, product_y.id, 10)
+    db.session.commit()
+    users = {
+        "customer": make_user("customer", email="lan@example.vn"),
+        "clerk_a": make_user("staff", shops=["shop-a"], shop_role="clerk"),
+        "manager_a": make_user("staff", shops=["shop-a"], shop_role="manager"),
+        "staff_b": make_user("staff", shops=["shop-b"], shop_role="manager"),
+        "producer_x": make_user("producer", producer=producer_x.slug),
+        "producer_y": make_user("producer", producer=producer_y.slug),
+        "admin": make_user("admin"),
+    }
+    order_a = orders.place_order(cart_with((product_x, 1)), CUSTOMER, DELIVERY, "cod", user_id=users["customer"].id)
+    order_b = orders.place_order(cart_with((product_y, 1)), orders.Customer(
+        name="Trần Văn Bình", phone="0912345679", email="binh@example.vn"), DELIVERY, "cod")
+    address = accounts.add_address(users["customer"], "Lan", "0912345678", "12 Trường Chinh", "Đức Xuân",
+                                   "Thái Nguyên")
+    db.session.commit()
+    names = {"shop_a": shop_a.slug, "shop_b": shop_b.slug, "producer_x": producer_x.slug,
+             "producer_y": producer_y.slug, "product_x": product_x.slug, "product_x_id": product_x.id,
+             "producer_x_id": producer_x.id, "lot_x": lot_x, "order_a": order_a.number,
+             "order_a_token": order_a.access_token, "order_b": order_b.number, "address": address.id}
+    return {"users": {k: u.id for k, u in users.items()}, "names": names}
+
+
+def test_every_route_has_an_entry(app):
+    routes = {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+              for method in rule.methods - {"HEAD", "OPTIONS"}}
+    covered = {(case.endpoint, case.method) for case in TABLE}
+    assert routes - covered == set(), "routes without an entry in the table"
+    assert covered - routes == set(), "entries for routes that do not exist"
+    assert all(set(case.expect) == set(ROLES) for case in TABLE)
+
+
+def _client_as(app, role: str, user_ids: dict[str, int]):
+    from shop.accounts.models import User
+
+    from conftest import IsolatedClient
+
+    app.test_client_class = IsolatedClient
+    client = app.test_client()
+    if role != "guest":
+        user = db.session.get(User, user_ids[role])
+        db.session.refresh(user)  # a sign-out in an earlier case raised the session version
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+    return client
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_the_status_the_table_gives(app, world, role):
+    wrong = []
+    for case in TABLE:
+        client = _client_as(app, role, world["users"])
+        url = case.url.format(**world["names"])
+        response = client.open(url, method=case.method, data=case.data)
+        if response.status_code != case.expect[role]:
+            wrong.append(f"{case.method} {url} ({case.note or case.endpoint}): {response.status_code}, "
+                         f"expected {case.expect[role]}")
+        db.session.rollback()
+    assert wrong == [], f"{role}:\n" + "\n".join(wrong)
+
+
+def test_the_table_size():
+    """The closing note quotes it: entries × roles."""
+    assert len(TABLE) * len(ROLES) >= 700
