@@ -643,3 +643,17 @@ def test_staff_cannot_close_their_own_account_from_the_web(client, make_shop):
     make_user("staff", email="hoa@example.vn", shops=[shop.slug])
     sign_in(client, "hoa@example.vn")
     assert client.get("/account/delete").status_code == 403
+
+
+def test_account_mails_go_through_the_outbox_with_their_change(client):
+    """Not the stand-in outbox above: the real one, committed with the account it belongs to."""
+    from shop.outbox.models import OutboxMessage
+
+    client.post("/account/register", data={"name": "Lan", "email": "lan@example.vn", "password": PASSWORD})
+    client.post("/account/forgot-password", data={"email": "lan@example.vn"})
+    client.post("/account/forgot-password", data={"email": "nobody@example.vn"})
+    db.session.rollback()
+    rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert [r.to_address for r in rows] == ["lan@example.vn", "lan@example.vn"]
+    assert "/account/verify/" in rows[0].body and "/account/reset/" in rows[1].body
+    assert accounts.find_by_email("lan@example.vn") is not None

@@ -1,6 +1,7 @@
-"""E-mails about an account, written in the page's language and sent after the commit
-(``shop.mail.send_mail`` logs a failure instead of raising: the page's answer must not depend on
-whether the mail went out, or it would tell who has an account)."""
+"""E-mails about an account, written in the page's language and queued in the outbox
+(``shop.mail.send_mail``): the caller commits them with the change they report; delivery happens
+after the commit, so the page's answer never depends on the mail server (which would tell who has
+an account)."""
 from __future__ import annotations
 
 from flask import current_app, url_for

@@ -217,7 +217,6 @@ def register():
                        general=[_("The form has expired. Please try again.")])
     try:
         result = accounts.register(form.email.data, form.name.data, form.password.data)
-        db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         _fields, general = apply_errors(form, exc, REGISTER_FIELDS)
@@ -226,6 +225,7 @@ def register():
         mails.send_verification(result.user)
     else:
         mails.send_already_registered(result.user)
+    db.session.commit()  # the account and its mail together (the outbox)
     return _no_store(render_template("accounts/check_mail.html", email=normalize_email(form.email.data)))
 
 
@@ -252,6 +252,7 @@ def resend_verification():
     form = EmptyForm()
     if form.validate_on_submit() and not current_user.email_verified:
         mails.send_verification(current_user)
+        db.session.commit()
         flash(_("We have sent the link again to %(email)s.", email=current_user.email), "info")
     return redirect(url_for("accounts.index"))
 
@@ -271,6 +272,7 @@ def forgot_password():
         user = accounts.find_by_email(form.email.data)
         if user is not None and user.is_active:
             mails.send_reset(user)
+            db.session.commit()
         else:
             accounts.passwords.verify_password(None, "")  # about the time of writing the mail
         return _no_store(render_template("accounts/check_mail.html", email=normalize_email(form.email.data)[:254],
@@ -411,6 +413,7 @@ def change_email():
                 _fields, general = apply_errors(form, exc, fields)
             else:
                 mails.send_email_change(current_user, new_email, token)
+                db.session.commit()
                 flash(_("We have sent a link to %(email)s. Your address changes when you open it.",
                         email=new_email), "info")
                 return redirect(url_for("accounts.index"))

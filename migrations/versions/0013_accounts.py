@@ -2,8 +2,8 @@
 saved addresses; real foreign keys for the columns that named a user by number (cart, order,
 ledger, lot recall) and a nullable user beside the free-text actor of order events and refunds.
 
-Revision ID: 0012_accounts
-Revises: 0011_vocabulary_checks
+Revision ID: 0013_accounts
+Revises: 0012_outbox
 Create Date: 2026-12-01 04:11:46
 
 No existing data changes: the user-like columns were never filled before accounts existed.
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_accounts'
-down_revision = '0011_vocabulary_checks'
+revision = '0013_accounts'
+down_revision = '0012_outbox'
 branch_labels = None
 depends_on = None
 
