@@ -100,6 +100,11 @@ def _init_login(app: Flask, login_manager) -> None:
     from flask_login import current_user
 
     login_manager.init_app(app, add_context_processor=False)
+    # "basic" session protection writes ``_fresh`` into a guest's session (one holding only its
+    # CSRF token) the first time anything asks who is signed in, which would make every later page
+    # of that guest personal (never kept by shop/pagecache.py). Nothing here relies on freshness;
+    # sessions end through the session version instead (README "Accounts and roles").
+    login_manager.session_protection = None
     app.context_processor(lambda: {"current_user": current_user})
     login_manager.login_view = "accounts.sign_in"
     login_manager.login_message = _l("Please sign in to see this page.")

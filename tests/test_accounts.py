@@ -217,16 +217,19 @@ def test_files_keep_their_own_caching_for_signed_in_people(client):
     assert "private" not in favicon.headers.get("Cache-Control", "")
 
 
-def test_the_header_says_who_is_signed_in_and_anonymous_pages_stay_cacheable(client):
+def test_the_header_says_who_is_signed_in_and_a_kept_guest_page_is_never_theirs(client):
     make_user(email="lan@example.vn", name="Lan")
     anonymous = client.get("/")
-    assert "Cookie" not in anonymous.headers.get("Vary", "")
     assert "/account/sign-in" in anonymous.get_data(as_text=True)
+    client.get("/")  # kept by the page cache for guests
     sign_in(client, "lan@example.vn")
-    page = client.get("/products")
+    page = client.get("/")  # never the guests' copy
     assert 'class="account-link" href="/account/"' in page.get_data(as_text=True)
+    assert "/account/sign-in" not in page.get_data(as_text=True)
     assert "/account/sign-out" in client.get("/account/").get_data(as_text=True)
-    assert page.headers["Cache-Control"].startswith("private")
+    assert page.headers["Cache-Control"].startswith("private") and "Cookie" in page.headers["Vary"]
+    guest = client.application.test_client().get("/")
+    assert "/account/sign-in" in guest.get_data(as_text=True)  # and the guests' copy names nobody
 
 
 # ---- rate limits and lockout --------------------------------------------------------------------
@@ -657,3 +660,14 @@ def test_account_mails_go_through_the_outbox_with_their_change(client):
     assert [r.to_address for r in rows] == ["lan@example.vn", "lan@example.vn"]
     assert "/account/verify/" in rows[0].body and "/account/reset/" in rows[1].body
     assert accounts.find_by_email("lan@example.vn") is not None
+
+
+def test_asking_who_is_signed_in_leaves_a_guests_session_alone(client, stocked):
+    """A guest's session holds its CSRF token; nothing about sign-in may be written into it, or
+    every later page of that guest would count as personal and never be kept (shop/pagecache.py)."""
+    client.get(f"/products/{stocked['rice'].slug}")  # a form: the CSRF token goes in the session
+    client.post("/cart/add", data={"product_id": stocked["rice"].id, "quantity": 1})
+    client.get("/orders/checkout")
+    client.get("/")
+    with client.session_transaction() as session:
+        assert not {"_fresh", "_user_id", "_id", "_remember"} & set(session.keys())

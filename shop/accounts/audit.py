@@ -19,13 +19,13 @@ def _current_user_id() -> int | None:
     from flask import g
     from flask_login import current_user
 
-    from shop.accounts.views import may_be_signed_in
+    from shop.accounts.views import is_signed_in_request
 
     loaded = g.get("_login_user")  # Flask-Login's user of this request, once something asked
     if loaded is not None:
         return loaded.id if loaded.is_authenticated else None
-    if not may_be_signed_in():
-        return None  # a guest, known without reading the session
+    if not is_signed_in_request():
+        return None  # a guest, known without loading a user
 
     try:
         return current_user.id if current_user.is_authenticated else None

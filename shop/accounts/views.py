@@ -574,7 +574,7 @@ def is_signed_in_request() -> bool:
 
 def header_user():
     """The signed-in user for the page header, or None (a guest) without touching the session."""
-    if not may_be_signed_in() or not current_user.is_authenticated:
+    if not is_signed_in_request() or not current_user.is_authenticated:
         return None
     return current_user
 

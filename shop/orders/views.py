@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from shop.cart import services as carts
 from shop.cart.views import clear_cart_cookie, current_cart_token
@@ -71,11 +70,20 @@ def _checkout_context(form: CheckoutForm, cart_view):
     }
 
 
+def _signed_in_user_id() -> int | None:
+    from shop.accounts.views import header_user
+
+    user = header_user()
+    return user.id if user is not None else None
+
+
 def _prefill_from_account(form: CheckoutForm) -> None:
     """A signed-in customer finds their name, e-mail and latest saved address filled in."""
-    if not current_user.is_authenticated:
+    from shop.accounts.views import header_user
+
+    user = header_user()
+    if user is None:
         return
-    user = current_user
     form.name.data = form.name.data or user.name
     form.email.data = form.email.data or user.email
     if user.addresses:
@@ -119,7 +127,7 @@ def checkout():
                                        province=form.clipped("province"))  # vocabulary: form field names
         try:
             order = orders.place_order(token, customer, fulfilment, form.clipped("payment_method"),
-                                       user_id=current_user.id if current_user.is_authenticated else None)
+                                       user_id=_signed_in_user_id())
             number, access_token = order.number, order.access_token
             send_order_confirmation(order)  # into the outbox: committed with the order, or not at all
             db.session.commit()
