@@ -256,12 +256,14 @@ def bench_database(size: int, base_url: str | None) -> str:
     if base_url and base_url.startswith("postgresql"):
         schema = f"bench_{size}_{fingerprint}"
         sep = "&" if "?" in base_url else "?"
-        url = f"{base_url}{sep}options=-csearch_path%3D{schema}"
+        # public after the schema: extensions live there (pg_trgm's operator classes for search).
+        url = f"{base_url}{sep}options=-csearch_path%3D{schema},public"
         import sqlalchemy as sa
 
         engine = sa.create_engine(base_url)
         with engine.begin() as conn:
             conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
         engine.dispose()
     else:
         BENCH_DIR.mkdir(parents=True, exist_ok=True)
