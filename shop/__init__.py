@@ -135,6 +135,7 @@ def register_models() -> None:
 def register_blueprints(app: Flask) -> None:
     from shop.accounts import backoffice, views as _account_views  # noqa: F401  (routes)
     from shop.accounts import backoffice_bp, bp as accounts_bp
+    from shop.admin import bp as admin_bp, views as _admin_views  # noqa: F401  (routes)
     from shop.api.views import bp as api_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalog.views import bp as catalog_bp
@@ -154,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(payments_bp, url_prefix="/payments")
     app.register_blueprint(accounts_bp, url_prefix="/account")
     app.register_blueprint(backoffice_bp, url_prefix="/backoffice")
+    app.register_blueprint(admin_bp, url_prefix="/admin")  # administrators only (issue 14)
     app.register_blueprint(trace_bp, url_prefix="/q")  # QR stamps' trace pages (shop/inventory/trace.py)
     # The JSON API (/api/v1) authenticates nothing by cookie, so it has no CSRF to protect against.
     from shop.extensions import csrf

@@ -302,6 +302,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(payments_review_command)
     app.cli.add_command(release_expired_command)
     app.cli.add_command(seed_demo_command)
+    from shop.admin.cli import certificates_group
+
+    app.cli.add_command(certificates_group)
     app.cli.add_command(media_variants_command)
     app.cli.add_command(check_ledger_command)
     from shop.inventory.cli import lot_group

@@ -57,6 +57,8 @@ def back_office(status_by_role: dict[str, int]) -> dict[str, int]:
 
 C = Case
 ALL_BACK = {"customer": 403, **{r: 200 for r in BACK_OFFICE}}
+ADMIN_ONLY = {"customer": 403, **{r: 403 for r in BACK_OFFICE}, "admin": 200}
+ADMIN_ONLY_MISSING = {**ADMIN_ONLY, "admin": 404}
 TABLE: list[Case] = [
     # ---- the back office: the policy's 403 / 404 -------------------------------------------
     C("backoffice.index", "GET", "/backoffice/", back_office(ALL_BACK)),
@@ -90,6 +92,17 @@ TABLE: list[Case] = [
     C("backoffice.users", "GET", "/backoffice/users", back_office(
         {"customer": 403, "clerk_a": 403, "manager_a": 403, "staff_b": 403, "producer_x": 403, "producer_y": 403,
          "admin": 200})),
+
+    # ---- administration (issue 14): administrators only ----------------------------------------
+    C("admin.index", "GET", "/admin/", back_office(ADMIN_ONLY)),
+    C("admin.products", "GET", "/admin/products?q=gao", back_office(ADMIN_ONLY)),
+    C("admin.product", "GET", "/admin/products/{product_x}/certificates", back_office(ADMIN_ONLY)),
+    C("admin.product", "GET", "/admin/products/no-such-product/certificates", back_office(ADMIN_ONLY_MISSING)),
+    C("admin.product", "POST", "/admin/products/{product_x}/certificates", back_office({**ADMIN_ONLY, "admin": 400}),
+      note="empty form"),
+    C("admin.renew", "POST", "/admin/certificates/2147483647/renew", back_office(ADMIN_ONLY_MISSING)),
+    C("admin.revoke", "POST", "/admin/certificates/2147483647/revoke", back_office(ADMIN_ONLY_MISSING)),
+    C("admin.expiring", "GET", "/admin/certificates/expiring", back_office(ADMIN_ONLY)),
 
     # ---- account pages -----------------------------------------------------------------------
     C("accounts.sign_in", "GET", "/account/sign-in", signed_in(302, guest=200), note="signed in: to the landing page"),

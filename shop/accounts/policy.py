@@ -32,6 +32,7 @@ class Action(enum.StrEnum):
     PROPOSE_PRODUCT = "product.propose"      # obj: Product (a producer's proposed change)
     VIEW_ORDER = "order.view"                # obj: Order
     MANAGE_USERS = "users.manage"            # obj: None
+    ADMINISTER = "catalogue.administer"      # obj: None (certificates, the province's list: /admin)
 
 
 # Which roles have each action at all; anyone else gets a 403. Administrators have every action.
@@ -44,6 +45,7 @@ ROLES_FOR = {
     Action.PROPOSE_PRODUCT: {Role.PRODUCER},
     Action.VIEW_ORDER: {Role.STAFF, Role.CUSTOMER},
     Action.MANAGE_USERS: set(),
+    Action.ADMINISTER: set(),
 }
 
 
