@@ -103,6 +103,13 @@ TABLE: list[Case] = [
     C("admin.renew", "POST", "/admin/certificates/2147483647/renew", back_office(ADMIN_ONLY_MISSING)),
     C("admin.revoke", "POST", "/admin/certificates/2147483647/revoke", back_office(ADMIN_ONLY_MISSING)),
     C("admin.expiring", "GET", "/admin/certificates/expiring", back_office(ADMIN_ONLY)),
+    C("admin.import_list", "GET", "/admin/import", back_office(ADMIN_ONLY)),
+    C("admin.import_list", "POST", "/admin/import", back_office({**ADMIN_ONLY, "admin": 400}), note="no file"),
+    C("admin.import_preview", "POST", "/admin/import/preview", back_office({**ADMIN_ONLY, "admin": 400}),
+      note="no payload"),
+    C("admin.import_confirm", "POST", "/admin/import/confirm", back_office({**ADMIN_ONLY, "admin": 400}),
+      note="no payload"),
+    C("admin.import_sample", "GET", "/admin/import/sample.csv", back_office(ADMIN_ONLY)),
 
     # ---- account pages -----------------------------------------------------------------------
     C("accounts.sign_in", "GET", "/account/sign-in", signed_in(302, guest=200), note="signed in: to the landing page"),

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 
 from shop.catalog.enums import CertificateKind, CertificateLevel
 from shop.orders.forms import choice
@@ -41,3 +42,46 @@ class RevokeForm(FlaskForm):
     revocation_decision = StringField(_l("Revocation decision number"))
     revoked_on = StringField(_l("Revocation date"))
     revocation_reason = TextAreaField(_l("Reason"))
+
+
+class ImportUploadForm(FlaskForm):
+    """The annex table and the decision it belongs to."""
+
+    file = FileField(_l("The province's list (XLSX or CSV)"))
+    decision_number = StringField(_l("Decision number"))
+    issued_on = StringField(_l("Issue date"))
+    issuing_body = StringField(_l("Issuing body"))
+    level = SelectField(_l("Level of the issuing body"), validate_choice=False,
+                        choices=[choice(level.value, level.label) for level in CertificateLevel],
+                        default=CertificateLevel.PROVINCE.value)
+    legal_basis = StringField(_l("Legal basis"), default="Quyết định 148/QĐ-TTg ngày 24/02/2023")
+
+
+class ImportMappingForm(FlaskForm):
+    """Which column holds which field; the rows travel signed in ``payload``."""
+
+    payload = HiddenField()
+    col_product = SelectField(_l("Product"), validate_choice=False)
+    col_producer = SelectField(_l("Producer"), validate_choice=False)
+    col_address = SelectField(_l("Address"), validate_choice=False)
+    col_group = SelectField(_l("Group"), validate_choice=False)
+    col_stars = SelectField(_l("Stars"), validate_choice=False)
+    col_score = SelectField(_l("Score (out of 100)"), validate_choice=False)
+
+    def set_columns(self, header: list[str]) -> "ImportMappingForm":
+        options = [choice("", "—")] + [choice(str(i), f"{_letter(i)}: {name or '…'}") for i, name in enumerate(header)]
+        for name in IMPORT_COLUMNS:
+            self[name].choices = options
+        return self
+
+
+IMPORT_COLUMNS = ("col_product", "col_producer", "col_address", "col_group", "col_stars", "col_score")
+IMPORT_DECISION_FIELDS = ("file", "decision_number", "issued_on", "issuing_body", "level", "legal_basis")
+
+
+def _letter(index: int) -> str:
+    letters, index = "", index + 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

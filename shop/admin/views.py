@@ -19,11 +19,12 @@ from shop.accounts import policy
 from shop.accounts import services as accounts
 from shop.accounts.policy import Action
 from shop.admin import bp
-from shop.admin.forms import CERTIFICATE_FIELDS, REVOKE_FIELDS, CertificateForm, RevokeForm
-from shop.catalog import certificates
+from shop.admin.forms import (CERTIFICATE_FIELDS, IMPORT_COLUMNS, IMPORT_DECISION_FIELDS, REVOKE_FIELDS, CertificateForm,
+                              ImportMappingForm, ImportUploadForm, RevokeForm)
+from shop.catalog import certificates, province_import
 from shop.catalog.enums import CertificateKind, CertificateStatus
 from shop.catalog.models import Product
-from shop.errors import DomainError, FieldErrors
+from shop.errors import DomainError, FieldErrors, InvalidFields, InvalidInput
 from shop.extensions import db
 from shop.forms import apply_errors
 from shop.inputs import whole_number
@@ -231,3 +232,150 @@ def revoke(certificate_id: int):
 def expiring():
     """Active certificates ending within 60 days, soonest first."""
     return render_template("admin/expiring.html", certs=certificates.expiring(), days=certificates.EXPIRY_WARNING_DAYS)
+
+
+# ---- the province's OCOP list ---------------------------------------------------------------
+
+IMPORT_SALT = "admin-province-import"
+IMPORT_MAX_AGE = 24 * 3600  # seconds a preview can be confirmed
+
+
+def _serializer():
+    from flask import current_app
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.secret_key, salt=IMPORT_SALT)
+
+
+def _load_payload(raw: str | None) -> tuple[list[list[str]], province_import.Decision, str]:
+    """(rows, decision, file name) from the signed payload; ``InvalidInput`` when it was altered or
+    is older than a day (upload the file again)."""
+    from itsdangerous import BadSignature
+
+    try:
+        data = _serializer().loads(raw or "", max_age=IMPORT_MAX_AGE)
+        decision = data["decision"]
+        return data["rows"], province_import.Decision(
+            decision["number"], date.fromisoformat(decision["issued_on"]), decision["issuing_body"],
+            decision["level"], decision["legal_basis"]), data["file"]
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise InvalidInput(_("This preview has expired: upload the file again.")) from None
+
+
+def _mapping_from(form: ImportMappingForm) -> dict[str, int | None]:
+    mapping: dict[str, int | None] = {}
+    for name in province_import.FIELDS:
+        raw = form[f"col_{name}"].data or ""
+        mapping[name] = int(raw) if raw.isdigit() and len(raw) < 5 else None
+    return mapping
+
+
+def _render_upload(form: ImportUploadForm, exc: DomainError | None = None, status: int = 200):
+    errors, general = apply_errors(form, exc, IMPORT_DECISION_FIELDS) if exc else ({}, [])
+    return render_template("admin/import.html", form=form, errors=errors, general=general,
+                           max_mb=province_import.MAX_BYTES // (1024 * 1024)), status
+
+
+def _render_preview(rows, decision, filename, mapping, *, payload: str, done: bool = False, exc=None,
+                    status: int = 200):
+    form = ImportMappingForm(formdata=None)
+    form.set_columns(rows[0])
+    form.payload.data = payload
+    for name in province_import.FIELDS:
+        form[f"col_{name}"].data = "" if mapping.get(name) is None else str(mapping[name])
+    plans, errors, general = [], {}, []
+    if exc is not None:
+        errors, general = apply_errors(form, exc, IMPORT_COLUMNS)
+    else:
+        try:
+            plans = (province_import.apply if done else province_import.plan)(rows, mapping, decision)
+        except DomainError as error:
+            if done:
+                raise
+            errors, general = apply_errors(form, error, IMPORT_COLUMNS)
+            status = 400
+    return render_template("admin/import_preview.html", form=form, plans=plans, done=done, decision=decision,
+                           filename=filename, errors=errors, general=general, Outcome=province_import.Outcome,
+                           counts=province_import.summary(plans)), status
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_list():
+    """Upload the annex table and say which decision it belongs to; answers with the preview."""
+    form = ImportUploadForm()
+    if request.method == "GET":
+        return _render_upload(form)
+    if not form.validate_on_submit():
+        return _render_upload(form, InvalidInput(_("The form has expired. Please try again.")), 400)
+    errors = FieldErrors()
+    decision = province_import.Decision(form.decision_number.data or "", _date(errors, "issued_on", form.issued_on.data),
+                                        form.issuing_body.data or "", form.level.data or "", form.legal_basis.data or "")
+    upload = request.files.get(form.file.name)
+    filename = (upload.filename or "")[:200] if upload else ""
+    rows = None
+    if upload is None or not filename:
+        errors.add("file", _("Choose a file."))
+    else:
+        data = upload.stream.read(province_import.MAX_BYTES + 1)
+        rows = errors.check(province_import.read_table, filename, data)
+    decision = errors.check(province_import.check_decision, decision) if not errors.errors.get("issued_on") else None
+    if errors.errors:
+        return _render_upload(form, InvalidFields(errors.errors), 400)
+    payload = _serializer().dumps({"rows": rows, "file": filename, "decision": {
+        "number": decision.number, "issued_on": decision.issued_on.isoformat(), "issuing_body": decision.issuing_body,
+        "level": decision.level, "legal_basis": decision.legal_basis}})
+    return _render_preview(rows, decision, filename, province_import.guess_mapping(rows[0]), payload=payload)
+
+
+@bp.get("/import/sample.<any(csv, xlsx):ext>")
+def import_sample(ext: str):
+    """The sample list of docs/ (made from the demo data by scripts/make_import_sample.py)."""
+    from pathlib import Path
+
+    from flask import current_app, send_file
+
+    path = Path(current_app.root_path).parent / "docs" / f"ocop-import-sample.{ext}"
+    if not path.is_file():
+        raise NotFound()
+    return send_file(path, as_attachment=True, download_name=path.name)
+
+
+@bp.errorhandler(413)
+def _too_large(_error):
+    """An upload over the site's request limit: the import form again, with the reason."""
+    form = ImportUploadForm(formdata=None)
+    return _render_upload(form, InvalidInput(_("The file is larger than %(mb)d MB.",
+                                               mb=province_import.MAX_BYTES // (1024 * 1024)), field="file"), 413)
+
+
+@bp.post("/import/preview")
+def import_preview():
+    """The preview again, with the columns as the administrator mapped them."""
+    form = ImportMappingForm()
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput(_("The form has expired. Please try again."))
+        rows, decision, filename = _load_payload(form.payload.data)
+    except DomainError as exc:
+        return _render_upload(ImportUploadForm(formdata=None), exc, 400)
+    return _render_preview(rows, decision, filename, _mapping_from(form), payload=form.payload.data)
+
+
+@bp.post("/import/confirm")
+def import_confirm():
+    """Apply the list (planned again now) and show what was done, row by row."""
+    form = ImportMappingForm()
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput(_("The form has expired. Please try again."))
+        rows, decision, filename = _load_payload(form.payload.data)
+    except DomainError as exc:
+        return _render_upload(ImportUploadForm(formdata=None), exc, 400)
+    mapping = _mapping_from(form)
+    try:
+        response = _render_preview(rows, decision, filename, mapping, payload=form.payload.data, done=True)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_preview(rows, decision, filename, mapping, payload=form.payload.data, exc=exc, status=400)
+    return response
