@@ -257,10 +257,9 @@ def test_the_weekly_digest_goes_to_active_administrators(make_product, make_cert
     assert len(sent) == 1 and "Trà nụ vối" in sent[0][2]
 
 
-def test_the_cli_lists_and_mails(runner, make_product, make_certificate, monkeypatch):
-    import shop.mail
+def test_the_cli_lists_and_queues_the_mail_in_the_outbox(runner, make_product, make_certificate):
+    from shop.outbox.models import OutboxMessage
 
-    monkeypatch.setattr(shop.mail, "send_mail", lambda *args: None)
     make_user("admin", email="a1@example.vn")
     product = make_product("Trà nụ vối", stars=None)
     db.session.commit()
@@ -270,3 +269,5 @@ def test_the_cli_lists_and_mails(runner, make_product, make_certificate, monkeyp
     result = runner.invoke(args=["certificates", "expiring", "--mail"])
     assert result.exit_code == 0, result.output
     assert product.slug in result.output and "mailed to 1" in result.output
+    queued = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.to_address == "a1@example.vn")).all()
+    assert len(queued) == 1 and "Trà nụ vối" in queued[0].body
