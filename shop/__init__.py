@@ -118,6 +118,7 @@ def _init_login(app: Flask, login_manager) -> None:
 def register_models() -> None:
     """Import every model module so that metadata (and Alembic) sees all tables."""
     from shop.accounts import models as _accounts  # noqa: F401
+    from shop.admin import models as _admin  # noqa: F401  (the audit history)
     from shop.cart import models as _cart  # noqa: F401
     from shop.catalog import models as _catalog  # noqa: F401
     from shop.catalog import listing as _listing  # noqa: F401  (keeps the listing read model in step)

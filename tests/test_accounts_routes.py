@@ -110,6 +110,15 @@ TABLE: list[Case] = [
     C("admin.import_confirm", "POST", "/admin/import/confirm", back_office({**ADMIN_ONLY, "admin": 400}),
       note="no payload"),
     C("admin.import_sample", "GET", "/admin/import/sample.csv", back_office(ADMIN_ONLY)),
+    C("admin.edit_product", "POST", "/admin/products/{product_x}/edit", back_office({**ADMIN_ONLY, "admin": 400}),
+      note="empty form"),
+    C("admin.shops", "GET", "/admin/shops", back_office(ADMIN_ONLY)),
+    C("admin.shop", "GET", "/admin/shops/{shop_a}", back_office(ADMIN_ONLY)),
+    C("admin.shop", "GET", "/admin/shops/no-such-shop", back_office(ADMIN_ONLY_MISSING)),
+    C("admin.shop", "POST", "/admin/shops/{shop_a}", back_office({**ADMIN_ONLY, "admin": 400}), note="empty form"),
+    C("admin.shop_state", "POST", "/admin/shops/{shop_b}/retire", back_office({**ADMIN_ONLY, "admin": 409}),
+      note="shop B has a shipment in progress"),
+    C("admin.shop_state", "POST", "/admin/shops/no-such-shop/reopen", back_office(ADMIN_ONLY_MISSING)),
 
     # ---- account pages -----------------------------------------------------------------------
     C("accounts.sign_in", "GET", "/account/sign-in", signed_in(302, guest=200), note="signed in: to the landing page"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 
 from shop.catalog.enums import CertificateKind, CertificateLevel
 from shop.orders.forms import choice
@@ -85,3 +85,28 @@ def _letter(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
+
+
+class ShopForm(FlaskForm):
+    name = StringField(_l("Name"))
+    address = StringField(_l("Address"))
+    phone = StringField(_l("Phone"))
+    opening_hours = TextAreaField(_l("Opening hours"))
+    opening_hours_en = TextAreaField(_l("Opening hours (English)"))
+    offers_pickup = BooleanField(_l("Offers pick-up"))
+    ships_online = BooleanField(_l("Ships online orders"))
+
+
+SHOP_FIELDS = ("name", "address", "phone", "opening_hours", "opening_hours_en", "offers_pickup", "ships_online")
+
+
+class ProductForm(FlaskForm):
+    name = StringField(_l("Name"))
+    name_en = StringField(_l("Name (English)"))
+    unit = StringField(_l("Unit"))
+    unit_en = StringField(_l("Unit (English)"))
+    price = StringField(_l("Price (đồng)"))
+    listed = BooleanField(_l("Listed (on sale while its certificate is valid)"))
+
+
+PRODUCT_FIELDS = ("name", "name_en", "unit", "unit_en", "price", "listed")

@@ -18,9 +18,11 @@ from shop import headers
 from shop.accounts import policy
 from shop.accounts import services as accounts
 from shop.accounts.policy import Action
-from shop.admin import bp
-from shop.admin.forms import (CERTIFICATE_FIELDS, IMPORT_COLUMNS, IMPORT_DECISION_FIELDS, REVOKE_FIELDS, CertificateForm,
-                              ImportMappingForm, ImportUploadForm, RevokeForm)
+from shop.admin import bp, records
+from shop.admin.enums import AuditObject
+from shop.admin.forms import (CERTIFICATE_FIELDS, IMPORT_COLUMNS, IMPORT_DECISION_FIELDS, PRODUCT_FIELDS, REVOKE_FIELDS,
+                              SHOP_FIELDS, CertificateForm, ImportMappingForm, ImportUploadForm, ProductForm,
+                              RevokeForm, ShopForm)
 from shop.catalog import certificates, province_import
 from shop.catalog.enums import CertificateKind, CertificateStatus
 from shop.catalog.models import Product
@@ -44,6 +46,11 @@ def _administrators_only():
     if accounts.must_set_up_two_step(current_user):
         return redirect(url_for("accounts.two_step_setup"))
     return None
+
+
+def _who() -> dict:
+    """The audit's actor and account for a service call."""
+    return {"actor": current_user.display_name, "user_id": current_user.id}
 
 
 @bp.after_request
@@ -116,8 +123,8 @@ def _open_orders(product: Product):
                               .order_by(Order.id).limit(200)).all()
 
 
-def _render_product(product: Product, *, form=None, revoke_form=None, errors=None, general=(), status=200,
-                    which: str = ""):
+def _render_product(product: Product, *, form=None, revoke_form=None, edit_form=None, errors=None, general=(),
+                    status=200, which: str = ""):
     active = next((c for c in product.certificates if c.status is CertificateStatus.ACTIVE), None)
     if form is None:
         form = CertificateForm(formdata=None)
@@ -129,9 +136,16 @@ def _render_product(product: Product, *, form=None, revoke_form=None, errors=Non
             form.level.data = active.level.value
     form.set_kinds(RENEW_KINDS if active is not None else NEW_KINDS)
     revoke_form = revoke_form or RevokeForm(formdata=None, prefix="revoke")
+    if edit_form is None:
+        edit_form = ProductForm(formdata=None, prefix="edit", obj=product)
+        edit_form.price.data = str(product.price)
+    history = records.history(AuditObject.PRODUCT, product.id)
+    history += [entry for cert in product.certificates for entry in records.history(AuditObject.CERTIFICATE, cert.id)]
+    history.sort(key=lambda entry: entry.id, reverse=True)
     return render_template("admin/product.html", product=product, active=active, form=form,
-                           revoke_form=revoke_form, errors=errors or {}, general=list(general), which=which,
-                           open_orders=_open_orders(product), today=today_vn()), status
+                           revoke_form=revoke_form, edit_form=edit_form, errors=errors or {}, general=list(general),
+                           which=which, open_orders=_open_orders(product), today=today_vn(),
+                           history=history), status
 
 
 @bp.get("/")
@@ -162,7 +176,7 @@ def product(slug: str):
         return _render_product(product, form=form, general=[_("The form has expired. Please try again.")],
                                status=400, which="certificate")
     try:
-        cert = certificates.record(product.id, _certificate_input(form))
+        cert = certificates.record(product.id, _certificate_input(form), **_who())
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -180,7 +194,7 @@ def _certificate_or_404(certificate_id: int):
         raise NotFound() from None
 
 
-@bp.post("/certificates/<int:certificate_id>/renew")
+@bp.post("/certificates/<id:certificate_id>/renew")
 def renew(certificate_id: int):
     """Re-recognition or upgrade of an active certificate: the old one becomes superseded."""
     old = _certificate_or_404(certificate_id)
@@ -190,7 +204,7 @@ def renew(certificate_id: int):
         return _render_product(product, form=form, general=[_("The form has expired. Please try again.")],
                                status=400, which="certificate")
     try:
-        cert = certificates.renew(old.id, _certificate_input(form))
+        cert = certificates.renew(old.id, _certificate_input(form), **_who())
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -201,7 +215,7 @@ def renew(certificate_id: int):
     return redirect(url_for("admin.product", slug=product.slug))
 
 
-@bp.post("/certificates/<int:certificate_id>/revoke")
+@bp.post("/certificates/<id:certificate_id>/revoke")
 def revoke(certificate_id: int):
     """Revoke by decision: the product leaves sale at once and its open orders are flagged."""
     cert = _certificate_or_404(certificate_id)
@@ -215,7 +229,7 @@ def revoke(certificate_id: int):
     try:
         errors.raise_if_any()
         _cert, flagged = certificates.revoke(cert.id, decision=form.revocation_decision.data, revoked_on=revoked_on,
-                                             reason=form.revocation_reason.data, actor=current_user.display_name)
+                                             reason=form.revocation_reason.data, **_who())
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
@@ -288,7 +302,8 @@ def _render_preview(rows, decision, filename, mapping, *, payload: str, done: bo
         errors, general = apply_errors(form, exc, IMPORT_COLUMNS)
     else:
         try:
-            plans = (province_import.apply if done else province_import.plan)(rows, mapping, decision)
+            plans = (province_import.apply(rows, mapping, decision, **_who()) if done
+                     else province_import.plan(rows, mapping, decision))
         except DomainError as error:
             if done:
                 raise
@@ -379,3 +394,86 @@ def import_confirm():
         db.session.rollback()
         return _render_preview(rows, decision, filename, mapping, payload=form.payload.data, exc=exc, status=400)
     return response
+
+
+# ---- products and shops: edit, retire (never delete), with their audit history ------------------
+
+@bp.post("/products/<slug>/edit")
+def edit_product(slug: str):
+    """Names, unit, price, listed; unlisting retires the product from sale."""
+    product = _product_or_404(slug)
+    form = ProductForm(prefix="edit")
+    if not form.validate_on_submit():
+        return _render_product(product, edit_form=form, general=[_("The form has expired. Please try again.")],
+                               status=400, which="edit")
+    try:
+        records.edit_product(product.id, **{name: form[name].data for name in PRODUCT_FIELDS}, **_who())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        errors, general = apply_errors(form, exc, PRODUCT_FIELDS)
+        return _render_product(product, edit_form=form, errors=errors, general=general, status=400, which="edit")
+    flash(_("The product is saved."), "success")
+    return redirect(url_for("admin.product", slug=product.slug))
+
+
+@bp.get("/shops")
+def shops():
+    """Every shop and warehouse, retired ones too."""
+    from shop.shops.models import Shop
+
+    return render_template("admin/shops.html", shops=db.session.scalars(select(Shop).order_by(Shop.name)).all())
+
+
+def _shop_or_404(slug: str):
+    try:
+        return records.get_shop(slug)
+    except DomainError:
+        raise NotFound() from None
+
+
+def _render_shop(shop, form=None, errors=None, general=(), status=200):
+    if form is None:
+        form = ShopForm(formdata=None, obj=shop)
+    return render_template("admin/shop.html", shop=shop, form=form, errors=errors or {}, general=list(general),
+                           history=records.history(AuditObject.SHOP, shop.id),
+                           open_shipments=records.open_shipments(shop.id)), status
+
+
+@bp.route("/shops/<slug>", methods=["GET", "POST"])
+def shop(slug: str):
+    """A shop's details (POST saves them) and its history."""
+    shop = _shop_or_404(slug)
+    if request.method == "GET":
+        return _render_shop(shop)
+    form = ShopForm()
+    if not form.validate_on_submit():
+        return _render_shop(shop, form, general=[_("The form has expired. Please try again.")], status=400)
+    try:
+        records.edit_shop(shop.id, **{name: form[name].data for name in SHOP_FIELDS}, **_who())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        errors, general = apply_errors(form, exc, SHOP_FIELDS)
+        return _render_shop(shop, form, errors, general, status=400)
+    flash(_("The shop is saved."), "success")
+    return redirect(url_for("admin.shop", slug=shop.slug))
+
+
+@bp.post("/shops/<slug>/<any(retire, reopen):change>")
+def shop_state(slug: str, change: str):
+    """Retire a shop (it stops selling at once; nothing is deleted) or bring it back."""
+    from shop.accounts.forms import EmptyForm
+
+    shop = _shop_or_404(slug)
+    if not EmptyForm().validate_on_submit():
+        return _render_shop(shop, general=[_("The form has expired. Please try again.")], status=400)
+    try:
+        (records.retire_shop if change == "retire" else records.reopen_shop)(shop.id, **_who())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_shop(shop, general=[exc.message], status=409)
+    flash(_("The shop is retired: it no longer takes orders or pick-ups.") if change == "retire"
+          else _("The shop is open again."), "success")
+    return redirect(url_for("admin.shop", slug=shop.slug))

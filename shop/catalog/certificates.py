@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from shop.admin.enums import AuditAction, AuditObject
 from shop.catalog.enums import CertificateKind, CertificateLevel, CertificateStatus
 from shop.catalog.models import Certificate, Product
 from shop.errors import FieldErrors, InvalidFields, InvalidTransition, NotFound
@@ -161,7 +162,19 @@ def _duplicate_decision(errors_field: str, product: Product, decision_number: st
         raise InvalidFields({errors_field: [_("This product already has a certificate with this decision number.")]})
 
 
-def record(product_id: int, data: CertificateInput) -> Certificate:
+def audit(cert: Certificate, action: AuditAction, before: dict, *, actor: str, user_id: int | None) -> None:
+    """One entry in the administrators' audit history (``shop.admin.records.log``) about ``cert``."""
+    from shop.admin.records import log
+
+    after = {"status": cert.status, "stars": cert.stars, "decision_number": cert.decision_number,
+             "issued_on": cert.issued_on, "expires_on": cert.expires_on}
+    if cert.status is CertificateStatus.REVOKED:
+        after.update(revocation_decision=cert.revocation_decision, revoked_on=cert.revoked_on,
+                     revocation_reason=cert.revocation_reason)
+    log(AuditObject.CERTIFICATE, cert.id, action, before, after, actor=actor, user_id=user_id)
+
+
+def record(product_id: int, data: CertificateInput, *, actor: str = "", user_id: int | None = None) -> Certificate:
     """Record a first certificate (kind ``new``) for a product that holds no active one.
 
     Raises ``NotFound`` (no product), ``InvalidFields`` (see ``check_input``; also when the product
@@ -176,10 +189,11 @@ def record(product_id: int, data: CertificateInput) -> Certificate:
     cert = Certificate(product=product, status=CertificateStatus.ACTIVE, **values)
     db.session.add(cert)
     db.session.flush()
+    audit(cert, AuditAction.RECORD, {}, actor=actor, user_id=user_id)
     return cert
 
 
-def renew(certificate_id: int, data: CertificateInput) -> Certificate:
+def renew(certificate_id: int, data: CertificateInput, *, actor: str = "", user_id: int | None = None) -> Certificate:
     """Re-recognise or upgrade: a new certificate for the same product (kind ``re_recognition`` or
     ``upgrade``), the old one (which must be active) becomes ``superseded``.
 
@@ -200,11 +214,13 @@ def renew(certificate_id: int, data: CertificateInput) -> Certificate:
     cert = Certificate(product=old.product, status=CertificateStatus.ACTIVE, **values)
     db.session.add(cert)
     db.session.flush()
+    audit(cert, AuditAction.RENEW, {"supersedes": old.decision_number, "stars": old.stars}, actor=actor,
+          user_id=user_id)
     return cert
 
 
 def revoke(certificate_id: int, *, decision: str, revoked_on: date | None, reason: str,
-           actor: str = "system") -> tuple[Certificate, list[str]]:
+           actor: str = "system", user_id: int | None = None) -> tuple[Certificate, list[str]]:
     """Revoke an active certificate by decision: number, date (not before the issue date, not in
     the future) and reason are all required. Returns (certificate, numbers of the open orders
     flagged for staff because they hold the product).
@@ -229,6 +245,7 @@ def revoke(certificate_id: int, *, decision: str, revoked_on: date | None, reaso
     _move(cert, CertificateStatus.REVOKED)
     cert.revocation_decision, cert.revoked_on, cert.revocation_reason = decision, revoked_on, reason
     db.session.flush()
+    audit(cert, AuditAction.REVOKE, {"status": CertificateStatus.ACTIVE}, actor=actor, user_id=user_id)
     return cert, flag_open_orders(cert.product_id, actor=actor)
 
 

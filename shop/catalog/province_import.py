@@ -39,6 +39,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from shop.admin.enums import AuditAction
 from shop.catalog import certificates
 from shop.catalog.enums import CertificateKind, CertificateLevel, CertificateStatus
 from shop.catalog.models import Certificate, Product, ProductGroup
@@ -433,7 +434,8 @@ def _unique_slug(model, text: str) -> str:
     return slug
 
 
-def apply(rows: list[list[str]], mapping: dict[str, int | None], decision: Decision) -> list[RowPlan]:
+def apply(rows: list[list[str]], mapping: dict[str, int | None], decision: Decision, *, actor: str = "",
+          user_id: int | None = None) -> list[RowPlan]:
     """Plan again and write: new producers, new products (unlisted, price 0), this decision's
     certificate for every created or updated row (superseding the product's active one). Refused
     and unchanged rows write nothing. Returns the plan; the caller commits."""
@@ -460,16 +462,21 @@ def apply(rows: list[list[str]], mapping: dict[str, int | None], decision: Decis
             db.session.add(product)
             db.session.flush()
             item.product_id, item.producer_id = product.id, producer.id
+        before = {}
         if item.supersedes is not None:
-            certificates._move(db.session.get(Certificate, item.supersedes), CertificateStatus.SUPERSEDED)
+            old = db.session.get(Certificate, item.supersedes)
+            certificates._move(old, CertificateStatus.SUPERSEDED)
+            before = {"supersedes": old.decision_number, "stars": old.stars}
         product = db.session.get(Product, item.product_id)
-        db.session.add(Certificate(
+        cert = Certificate(
             product=product, stars=item.stars, score=item.score, kind=item.kind, decision_number=decision.number,
             issuing_body=decision.issuing_body, level=CertificateLevel(decision.level),
             legal_basis=decision.legal_basis, product_name_certified=item.product[:200],
             producer_name_certified=item.producer[:200], issued_on=decision.issued_on, expires_on=expires_on,
-            status=CertificateStatus.ACTIVE))
+            status=CertificateStatus.ACTIVE)
+        db.session.add(cert)
         db.session.flush()
+        certificates.audit(cert, AuditAction.IMPORT, before, actor=actor, user_id=user_id)
     return plans
 
 

@@ -1,0 +1,180 @@
+"""Administrators' changes to shops and products, each kept in the audit history (``AuditEntry``).
+
+Nothing that orders or the ledger refer to is deleted: a shop is *retired* (``Shop.active`` off —
+it leaves pick-up, online sourcing, availability and the shop list at once, its ledger and orders
+stay) and can be brought back; a product is retired by unlisting it (its page stays for QR stamps
+and old links, ``Product.not_on_sale_reason`` says why it is not on sale).
+
+Every function takes plain values, checks every field (``InvalidFields``, field names as in the
+admin forms), writes one audit entry with the changed fields before and after, and flushes; the
+caller commits. ``actor`` is the readable name kept with the entry, ``user_id`` the account.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from shop.admin.enums import AuditAction, AuditObject
+from shop.admin.models import AuditEntry
+from shop.catalog.models import Product
+from shop.errors import FieldErrors, InvalidTransition, NotFound
+from shop.extensions import db
+from shop.inputs import column_text, whole_number
+from shop.phone import normalize_phone
+from shop.shops.models import Shop
+
+SHOP_FIELDS = ("name", "address", "phone", "opening_hours", "opening_hours_en", "offers_pickup", "ships_online")
+PRODUCT_FIELDS = ("name", "name_en", "unit", "unit_en", "price", "listed")
+MAX_PRICE = 100_000_000  # đồng; a price above it is a typing mistake
+MAX_HOURS_TEXT = 1000
+
+
+def _json(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    return value
+
+
+def log(object_type: AuditObject, object_id: int, action: AuditAction, before: dict | None = None,
+        after: dict | None = None, *, actor: str = "", user_id: int | None = None) -> AuditEntry:
+    """Add one audit entry (not committed). ``before``/``after``: {field: value}, made JSON-ready."""
+    entry = AuditEntry(object_type=object_type, object_id=object_id, action=action, actor=(actor or "")[:200],
+                       user_id=user_id, before={k: _json(v) for k, v in (before or {}).items()},
+                       after={k: _json(v) for k, v in (after or {}).items()})
+    db.session.add(entry)
+    return entry
+
+
+def history(object_type: AuditObject, object_id: int, limit: int = 200) -> list[AuditEntry]:
+    """The object's audit entries, newest first."""
+    return list(db.session.scalars(select(AuditEntry).where(AuditEntry.object_type == object_type,
+                                                            AuditEntry.object_id == object_id)
+                                   .order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+def _changes(obj, values: dict) -> tuple[dict, dict]:
+    before, after = {}, {}
+    for name, value in values.items():
+        old = getattr(obj, name)
+        if old != value:
+            before[name], after[name] = old, value
+            setattr(obj, name, value)
+    return before, after
+
+
+def get_shop(slug: str) -> Shop:
+    shop = db.session.scalar(select(Shop).where(Shop.slug == (slug or "")[:120]))
+    if shop is None:
+        raise NotFound(_("No such shop."))
+    return shop
+
+
+def _long_text(errors: FieldErrors, field: str, raw: str | None) -> str:
+    text = (raw or "").strip()
+    if len(text) > MAX_HOURS_TEXT:
+        errors.add(field, _("At most %(num)d characters.", num=MAX_HOURS_TEXT))
+    return text
+
+
+def edit_shop(shop_id: int, *, name: str, address: str, phone: str, opening_hours: str, opening_hours_en: str,
+              offers_pickup: bool, ships_online: bool, actor: str = "", user_id: int | None = None) -> Shop:
+    """Change a shop's public details. Name required; phone as ``shop.phone.normalize_phone`` takes
+    it (empty allowed). Raises ``NotFound`` or ``InvalidFields``; no entry when nothing changed."""
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        raise NotFound(_("No such shop."))
+    errors = FieldErrors()
+    values = {
+        "name": errors.check(column_text, name, Shop.name, "name", min_length=1),
+        "address": errors.check(column_text, address, Shop.address, "address"),
+        "phone": errors.check(normalize_phone, phone) if (phone or "").strip() else "",
+        "opening_hours": _long_text(errors, "opening_hours", opening_hours),
+        "opening_hours_en": _long_text(errors, "opening_hours_en", opening_hours_en),
+        "offers_pickup": bool(offers_pickup), "ships_online": bool(ships_online),
+    }
+    errors.raise_if_any()
+    before, after = _changes(shop, values)
+    if after:
+        log(AuditObject.SHOP, shop.id, AuditAction.EDIT, before, after, actor=actor, user_id=user_id)
+    db.session.flush()
+    return shop
+
+
+def open_shipments(shop_id: int) -> int:
+    """How many of the shop's shipments are still in progress."""
+    from sqlalchemy import func
+
+    from shop.orders.enums import ShipmentState
+    from shop.orders.models import Shipment
+
+    done = (ShipmentState.DELIVERED, ShipmentState.COLLECTED, ShipmentState.CANCELLED)
+    return db.session.scalar(select(func.count(Shipment.id)).where(Shipment.shop_id == shop_id,
+                                                                   Shipment.state.not_in(done))) or 0
+
+
+def retire_shop(shop_id: int, *, actor: str = "", user_id: int | None = None) -> Shop:
+    """Retire a shop: it stops taking pick-ups and supplying online orders and leaves the public
+    list at once; its stock, ledger and orders stay. Refused (``InvalidTransition``) while it is
+    retired already or has shipments in progress (staff finish or cancel them first)."""
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        raise NotFound(_("No such shop."))
+    if not shop.active:
+        raise InvalidTransition(_("This shop is retired already."))
+    pending = open_shipments(shop.id)
+    if pending:
+        raise InvalidTransition(_("%(num)d shipments of this shop are still in progress: finish or cancel them first.",
+                                  num=pending), shipments=pending)
+    shop.active = False
+    log(AuditObject.SHOP, shop.id, AuditAction.RETIRE, {"active": True}, {"active": False}, actor=actor,
+        user_id=user_id)
+    db.session.flush()
+    return shop
+
+
+def reopen_shop(shop_id: int, *, actor: str = "", user_id: int | None = None) -> Shop:
+    """Bring a retired shop back. ``InvalidTransition`` when it is open."""
+    shop = db.session.get(Shop, shop_id)
+    if shop is None:
+        raise NotFound(_("No such shop."))
+    if shop.active:
+        raise InvalidTransition(_("This shop is open."))
+    shop.active = True
+    log(AuditObject.SHOP, shop.id, AuditAction.REOPEN, {"active": False}, {"active": True}, actor=actor,
+        user_id=user_id)
+    db.session.flush()
+    return shop
+
+
+def edit_product(product_id: int, *, name: str, name_en: str, unit: str, unit_en: str, price: str | int,
+                 listed: bool, actor: str = "", user_id: int | None = None) -> Product:
+    """Change a product's names, unit, price (whole đồng, 0–100,000,000) and whether it is listed.
+    Unlisting retires it from sale (its page stays); listing needs a price above 0. Raises
+    ``NotFound`` or ``InvalidFields``; no entry when nothing changed."""
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise NotFound(_("No such product."))
+    errors = FieldErrors()
+    amount = whole_number(price, 0, MAX_PRICE)
+    if amount is None:
+        errors.add("price", _("Give the price in whole đồng, from 0 to 100,000,000."))
+    elif listed and amount == 0:
+        errors.add("listed", _("A product is listed only with a price."))
+    values = {
+        "name": errors.check(column_text, name, Product.name, "name", min_length=1),
+        "name_en": errors.check(column_text, name_en, Product.name_en, "name_en"),
+        "unit": errors.check(column_text, unit, Product.unit, "unit"),
+        "unit_en": errors.check(column_text, unit_en, Product.unit_en, "unit_en"),
+        "price": amount, "listed": bool(listed),
+    }
+    errors.raise_if_any()
+    before, after = _changes(product, values)
+    if after:
+        action = AuditAction.RETIRE if after.get("listed") is False else AuditAction.EDIT
+        log(AuditObject.PRODUCT, product.id, action, before, after, actor=actor, user_id=user_id)
+    db.session.flush()
+    return product
