@@ -29,6 +29,7 @@ SHOP_FIELDS = ("name", "address", "phone", "opening_hours", "opening_hours_en", 
 PRODUCT_FIELDS = ("name", "name_en", "unit", "unit_en", "price", "listed")
 MAX_PRICE = 100_000_000  # đồng; a price above it is a typing mistake
 MAX_HOURS_TEXT = 1000
+ACTIVE = Shop.active.key  # the field a retirement changes, as the history names it
 
 
 def _json(value):
@@ -130,7 +131,7 @@ def retire_shop(shop_id: int, *, actor: str = "", user_id: int | None = None) ->
         raise InvalidTransition(_("%(num)d shipments of this shop are still in progress: finish or cancel them first.",
                                   num=pending), shipments=pending)
     shop.active = False
-    log(AuditObject.SHOP, shop.id, AuditAction.RETIRE, {"active": True}, {"active": False}, actor=actor,
+    log(AuditObject.SHOP, shop.id, AuditAction.RETIRE, {ACTIVE: True}, {ACTIVE: False}, actor=actor,
         user_id=user_id)
     db.session.flush()
     return shop
@@ -144,7 +145,7 @@ def reopen_shop(shop_id: int, *, actor: str = "", user_id: int | None = None) ->
     if shop.active:
         raise InvalidTransition(_("This shop is open."))
     shop.active = True
-    log(AuditObject.SHOP, shop.id, AuditAction.REOPEN, {"active": False}, {"active": True}, actor=actor,
+    log(AuditObject.SHOP, shop.id, AuditAction.REOPEN, {ACTIVE: False}, {ACTIVE: True}, actor=actor,
         user_id=user_id)
     db.session.flush()
     return shop
