@@ -65,11 +65,14 @@ def test_a_bad_phone_or_empty_name_changes_nothing(admin_client, make_shop):
     assert entries(AuditObject.SHOP, shop.id) == []
 
 
-def test_admin_retires_a_shop_it_leaves_sale_and_comes_back(admin_client, make_shop):
+def test_admin_retires_a_shop_it_leaves_sale_and_comes_back(app, admin_client, make_shop):
     shop = make_shop(slug="ba-be", name="Cửa hàng OCOP Ba Bể", offers_pickup=True)
     db.session.commit()
     assert shop in orders.pickup_shops_for({})
+    guest = app.test_client()
+    assert "Cửa hàng OCOP Ba Bể" in guest.get("/shops").get_data(as_text=True)  # a guest's page, kept
     assert admin_client.post("/admin/shops/ba-be/retire").status_code == 302
+    assert "Cửa hàng OCOP Ba Bể" not in guest.get("/shops").get_data(as_text=True)  # not served from the cache
     db.session.expire_all()
     shop = db.session.get(Shop, shop.id)
     assert not shop.active and shop not in orders.pickup_shops_for({})
