@@ -33,6 +33,15 @@ def outbox(monkeypatch) -> list[str]:
     return sent
 
 
+@pytest.fixture(autouse=True)
+def _isolated_clients(app):
+    """Every test client of these tests gives each request a fresh ``g`` (the signed-in user is
+    remembered there for one request), as production does."""
+    from conftest import IsolatedClient
+
+    app.test_client_class = IsolatedClient
+
+
 def mails(outbox) -> list[str]:
     return outbox
 
