@@ -680,3 +680,21 @@ def test_asking_who_is_signed_in_leaves_a_guests_session_alone(client, stocked):
     client.get("/")
     with client.session_transaction() as session:
         assert not {"_fresh", "_user_id", "_id", "_remember"} & set(session.keys())
+
+
+def test_an_administrator_creates_a_clerk_from_the_web_who_chooses_a_password_by_mail(client, outbox, make_shop):
+    shop = make_shop(slug="ba-be")
+    db.session.commit()
+    make_user("admin", email="boss@example.vn")
+    sign_in(client, "boss@example.vn")
+    bad = client.post("/backoffice/users", data={"email": "nope", "role": "staff", "shop_role": "clerk"})
+    assert bad.status_code == 400 and 'class="field__error"' in bad.get_data(as_text=True)
+    done = client.post("/backoffice/users", data={"email": "Hoa@Example.vn", "name": "Chị Hoa", "role": "staff",
+                                                  "shop": [shop.slug], "shop_role": "clerk", "producer": ""})
+    assert done.status_code == 302
+    hoa = accounts.find_by_email("hoa@example.vn")
+    assert hoa.password_hash is None and [m.shop_id for m in hoa.memberships] == [shop.id]
+    link = link_in(mails(outbox)[-1], "/account/reset/")
+    newcomer = client.application.test_client()
+    assert newcomer.post(link, data={"password": "her own secret"}).status_code == 302
+    assert newcomer.get(f"/backoffice/shops/{shop.slug}").status_code == 200

@@ -92,6 +92,9 @@ TABLE: list[Case] = [
     C("backoffice.users", "GET", "/backoffice/users", back_office(
         {"customer": 403, "clerk_a": 403, "manager_a": 403, "staff_b": 403, "producer_x": 403, "producer_y": 403,
          "admin": 200})),
+    C("backoffice.users", "POST", "/backoffice/users", back_office(
+        {"customer": 403, "clerk_a": 403, "manager_a": 403, "staff_b": 403, "producer_x": 403, "producer_y": 403,
+         "admin": 400}), note="empty form"),
 
     # ---- administration (issue 14): administrators only ----------------------------------------
     C("admin.index", "GET", "/admin/", back_office(ADMIN_ONLY)),

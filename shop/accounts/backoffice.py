@@ -126,8 +126,56 @@ def order(number: str):
     return render_template("backoffice/order.html", order=order, shipments=shipments)
 
 
-@bp.get("/users")
+NEW_USER_FIELDS = ("email", "name", "role", accounts.SHOP_FIELD, "shop_role", "producer")
+
+
+def _new_user_form():
+    from flask_babel import gettext as _
+
+    from shop.accounts.forms import NewUserForm
+    from shop.producers.models import Producer
+    from shop.shops.models import Shop
+
+    form = NewUserForm()
+    form.role.choices = [(r.value, r.label) for r in Role]
+    form.shop_role.choices = [(r.value, r.label) for r in ShopRole]
+    form.shop.choices = [(s.slug, s.name) for s in db.session.scalars(select(Shop).order_by(Shop.name))]
+    form.producer.choices = [("", _("None"))] + [
+        (p.slug, p.name) for p in db.session.scalars(select(Producer).order_by(Producer.name))]
+    return form
+
+
+@bp.route("/users", methods=["GET", "POST"])
 def users():
+    """The list of users, and the form an administrator creates one with. The new user gets no
+    password from anyone: an e-mailed link (the password reset link) lets them choose one."""
+    from flask import flash
+    from flask_babel import gettext as _
+
+    from shop.accounts import mails
+    from shop.errors import DomainError
+    from shop.forms import apply_errors, field_errors
+
     authorize(current_user, Action.MANAGE_USERS)
+    form = _new_user_form()
+    general, status = [], 200
+    if request.method == "POST":
+        status = 400
+        if not form.validate_on_submit():
+            general = [_("The form has expired. Please try again.")]
+        else:
+            try:
+                user = accounts.create_user(form.email.data, form.role.data or "", name=form.name.data,
+                                            shops=form.shop.data or [], shop_role=form.shop_role.data or "",
+                                            producer=form.producer.data or None)
+                mails.send_reset(user)  # "choose your password": the same single-use, expiring link
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                _fields, general = apply_errors(form, exc, NEW_USER_FIELDS)
+            else:
+                flash(_("%(email)s can now choose a password with the link we have sent.", email=user.email), "success")
+                return redirect(url_for("backoffice.users"))
     page_users = db.session.scalars(policy.users_for(current_user).limit(500)).all()
-    return render_template("backoffice/users.html", users=page_users)
+    return render_template("backoffice/users.html", users=page_users, form=form, general=general,
+                           field_errors=field_errors(form, NEW_USER_FIELDS)), status

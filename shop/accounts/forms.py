@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField
 
 
 class SignInForm(FlaskForm):
@@ -60,3 +60,14 @@ class AddressForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class NewUserForm(FlaskForm):
+    """An administrator creates a user; choices are filled in by the view (roles, shops, producers)."""
+
+    email = EmailField(_l("E-mail"))
+    name = StringField(_l("Name"))
+    role = SelectField(_l("Role"), validate_choice=False)
+    shop = SelectMultipleField(_l("Shops (staff)"), validate_choice=False)
+    shop_role = SelectField(_l("Role in the shops"), validate_choice=False)
+    producer = SelectField(_l("Producer (producer users)"), validate_choice=False)
