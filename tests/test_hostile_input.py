@@ -188,3 +188,19 @@ def test_the_attack_would_see_a_server_error(app, client, stocked, monkeypatch):
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "catalog.suggest")
     with pytest.raises(AssertionError, match="/search/suggest"):
         run_attack(app, client, [(rule, "GET")])
+
+
+def test_hostile_markup_in_a_story_is_neutralised(client, make_producer, make_product):
+    """Stories and descriptions are Markdown, cleaned by nh3 (shop/markup.py) before any page
+    shows them: no script, no event handler, no javascript: link, no foreign frame."""
+    story = ("Chúng tôi làm miến.\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n"
+             "[bấm vào đây](javascript:alert(3)) <iframe src=//evil.example></iframe>\n\n"
+             "<a href=\"https://ocop.example\" onclick=\"alert(4)\">trang</a> <svg onload=alert(5)></svg>")
+    producer = make_producer("HTX Tài Hoan", story=story, story_en=story)
+    make_product("Miến dong Tài Hoan", producer=producer, slug="mien-dong", description=story)
+    db.session.commit()
+    for path in (f"/producers/{producer.slug}", "/products/mien-dong", f"/producers/{producer.slug}?lang=en"):
+        html = client.get(path).get_data(as_text=True)
+        assert "Chúng tôi làm miến." in html, path  # the story is shown…
+        for bad in ("<script>alert", "onerror=", "onclick=", "onload=", "javascript:", "<iframe", "<svg onload"):
+            assert bad not in html, (path, bad)  # …without anything that runs

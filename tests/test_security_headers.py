@@ -131,3 +131,43 @@ def test_health_and_readiness(tmp_path, client):
     down = gone.test_client().get("/readyz")
     assert down.status_code == 503 and down.get_json() == {"status": "unavailable", "reason": "database unreachable"}
     assert gone.test_client().get("/healthz").status_code == 200
+
+
+# Routes that change state without a CSRF token, and why: the JSON API authenticates nothing by
+# cookie (a cross-site form cannot act as anyone); Stripe's webhook is proved by its signature.
+CSRF_EXEMPT_PREFIXES = ("/api/v1/",)
+CSRF_EXEMPT_ENDPOINTS = {"payments.stripe_webhook"}
+
+
+def test_every_state_changing_route_refuses_a_post_without_its_csrf_token(app, client, monkeypatch, make_product):
+    from flask_wtf.csrf import CSRFError
+
+    from shop.extensions import csrf
+
+    make_product(name="Gạo Nếp Tài", slug="gao-nep-tai")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    refused: list[str] = []
+    protect = csrf.protect
+
+    def spy(**kwargs):  # records that it was the CSRF check that refused the request
+        from flask import request
+
+        try:
+            protect(**kwargs)
+        except CSRFError:
+            refused.append(request.path)
+            raise
+
+    monkeypatch.setattr(csrf, "protect", spy)
+    checked = []
+    for rule in app.url_map.iter_rules():
+        methods = rule.methods - {"GET", "HEAD", "OPTIONS"}
+        if not methods or rule.endpoint in CSRF_EXEMPT_ENDPOINTS or rule.rule.startswith(CSRF_EXEMPT_PREFIXES):
+            continue
+        url = _sample_url(rule)
+        for method in sorted(methods):
+            response = client.open(url, method=method, data={"quantity": "1", "product_id": "1"})
+            assert response.status_code == 400, (method, url, response.status_code)
+            assert refused and refused[-1] == url, (method, url, "not refused by the CSRF check")
+            checked.append(url)
+    assert len(checked) >= 6
