@@ -1,0 +1,195 @@
+"""Real-browser journeys through the shop served by gunicorn on 127.0.0.1 (issue 17).
+
+Debian's Chromium (/usr/bin/chromium) driven by Playwright's Python package; no browser is ever
+downloaded. Each journey saves a screenshot after every step in ``test-results/journeys/<journey>/``
+(git ignores ``test-results/``) and fails on any console error, uncaught page error, failed
+request, HTTP error answer it did not expect, or a page wider than a 390 px phone.
+
+Skipped where Chromium or Playwright is missing, except in CI (CI=true), where they must be there.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from shop.extensions import db
+from shop.seed.demo import seed_demo
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "test-results" / "journeys"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+IN_CI = bool(os.environ.get("CI"))
+PHONE = {"width": 390, "height": 844}
+
+if not shutil.which(CHROMIUM) and not IN_CI:
+    pytest.skip(f"Chromium not found at {CHROMIUM}", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api") if not IN_CI else __import__(
+    "playwright.sync_api", fromlist=["sync_playwright"])
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def shop_server(app, tmp_path):
+    """The demo shop (seeded in the test database) served by gunicorn, 2 workers; yields its URL."""
+    seed_demo()
+    db.session.commit()
+    port = _free_port()
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    (tmp_path / "journey_wsgi.py").write_text(
+        "from config import TestingConfig\nfrom shop import create_app\n"
+        f"app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI={uri!r},\n"
+        f"                 UPLOAD_FOLDER={app.config['UPLOAD_FOLDER']!r}, WTF_CSRF_ENABLED=True)\n",
+        encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "--timeout", "60", "journey_wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("gunicorn did not start: " + server.stderr.read(4000).decode(errors="replace"))
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=5)
+
+
+def _product_id(slug: str) -> int:
+    from sqlalchemy import select
+
+    from shop.catalog.models import Product
+
+    return db.session.scalars(select(Product.id).where(Product.slug == slug)).one()
+
+
+class Journey:
+    """One person's browser: records every problem, screenshots every step."""
+
+    def __init__(self, browser, base: str, name: str, *, locale: str, viewport=PHONE, expected_errors=()):
+        self.base = base
+        self.folder = SHOTS / name
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        self.context = browser.new_context(viewport=viewport, locale=locale)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(20_000)
+        self.problems: list[str] = []
+        self.steps = 0
+        self.expected_errors = set(expected_errors)
+        self.page.on("console", lambda m: m.type == "error" and self.problems.append(
+            f"console error on {self.page.url}: {m.text}"))
+        self.page.on("pageerror", lambda e: self.problems.append(f"uncaught on {self.page.url}: {e}"))
+        self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} {r.failure}"))
+        self.page.on("response", self._check_response)
+
+    def _check_response(self, response) -> None:
+        path = response.url.removeprefix(self.base)
+        if response.status >= 400 and (response.status, path) not in self.expected_errors:
+            self.problems.append(f"HTTP {response.status} for {path}")
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.base + path)
+
+    def step(self, label: str) -> None:
+        """Screenshot the page as it is now and check it fits the viewport."""
+        self.steps += 1
+        self.page.wait_for_load_state("load")
+        self.page.screenshot(path=str(self.folder / f"{self.steps:02d}-{label}.png"), full_page=True)
+        overflow = self.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        if overflow > 0:
+            self.problems.append(f"{label}: {overflow}px wider than the viewport at {self.page.url}")
+
+    def close(self) -> None:
+        self.context.close()
+        assert self.problems == [], "\n".join(self.problems)
+
+
+@pytest.fixture
+def browser():
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def test_journey_1_a_tourist_finds_a_product_with_a_typo_and_picks_it_up_at_a_shop(shop_server, browser):
+    """English browser, phone: search with a typo, open a 4★ product, scan its trace page, add two
+    to the cart, pick them up at a shop and pay there; the order page says where and how much."""
+    tourist = Journey(browser, shop_server, "1-tourist-pickup", locale="en-US")
+    page = tourist.page
+    tourist.goto("/")
+    tourist.step("home")
+    assert page.locator("html").get_attribute("lang") == "en"
+
+    page.fill("#site-q", "sticky rcie")  # "rice" mistyped
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/products?q=*")
+    tourist.step("search-with-typo")
+    page.get_by_role("link", name=re.compile("Nếp Tài|Tai sticky", re.I)).first.click()
+    page.wait_for_url("**/products/gao-nep-tai")
+    tourist.step("product")
+    assert "OCOP 4 stars" in page.locator(".star-badge").first.inner_text()
+
+    # The QR stamp on the pack opens the product's trace page (shop/inventory/trace.py).
+    tourist.goto(f"/q/{_product_id('gao-nep-tai')}")
+    tourist.step("trace-page")
+    assert "Yến Dương" in page.content()
+    tourist.goto("/products/gao-nep-tai")
+
+    page.fill("input[name=quantity]", "2")
+    page.locator("form.add-to-cart button[type=submit]").click()
+    tourist.goto("/cart")
+    tourist.step("cart")
+    assert "Gạo Nếp Tài" in page.content() or "sticky rice" in page.content().lower()
+
+    tourist.goto("/orders/checkout")
+    page.fill("input[name=name]", "Emma Brown")
+    page.fill("input[name=phone]", "+44 7700 900123")
+    page.fill("input[name=email]", "emma@example.com")
+    page.check("input[name=fulfilment][value=pickup]")
+    shop_choice = page.locator("select[name=pickup_shop_id] option:not([value=''])").first
+    page.select_option("select[name=pickup_shop_id]", shop_choice.get_attribute("value"))
+    shop_name = shop_choice.inner_text().strip()
+    page.check("input[name=payment_method][value=pay_at_shop]")
+    tourist.step("checkout-filled")
+    page.locator("main form button.button--block[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/orders/OC-\d{4}-\d+\?token=.*"))
+    tourist.step("order-placed")
+    html = page.content()
+    assert shop_name.split(",")[0].split(" (")[0] in html
+    assert "Pay at the shop" in html
+    assert "420.000" in html or "400.000" in html  # two packs at today's price, no delivery fee
+    tourist.close()
