@@ -126,7 +126,16 @@ class Journey:
         self.page.screenshot(path=str(self.folder / f"{self.steps:02d}-{label}.png"), full_page=True)
         overflow = self.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         if overflow > 0:
-            self.problems.append(f"{label}: {overflow}px wider than the viewport at {self.page.url}")
+            culprits = self.page.evaluate("""() => {
+                const width = document.documentElement.clientWidth;
+                const clipped = e => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+                    if (getComputedStyle(a).overflowX !== 'visible') return true; } return false; };
+                return Array.from(document.querySelectorAll('body *'))
+                    .filter(e => e.getBoundingClientRect().right > width + 0.5 && !clipped(e))
+                    .slice(-3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                                   + ' ' + Math.round(e.getBoundingClientRect().right));
+            }""")
+            self.problems.append(f"{label}: {overflow}px wider than the viewport at {self.page.url}: {culprits}")
 
     def close(self) -> None:
         self.context.close()
@@ -193,3 +202,70 @@ def test_journey_1_a_tourist_finds_a_product_with_a_typo_and_picks_it_up_at_a_sh
     assert "Pay at the shop" in html
     assert "420.000" in html or "400.000" in html  # two packs at today's price, no delivery fee
     tourist.close()
+
+
+def _mail_link(to: str, path_part: str) -> str:
+    """The link containing ``path_part`` in the newest e-mail queued for ``to`` (the outbox)."""
+    from sqlalchemy import select
+
+    from shop.outbox.models import OutboxMessage
+
+    db.session.expire_all()
+    bodies = db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.to_address == to)
+                                .order_by(OutboxMessage.id.desc())).all()
+    for body in bodies:
+        found = re.search(r"https?://\S*" + re.escape(path_part) + r"\S*", body)
+        if found:
+            return found[0]
+    raise AssertionError(f"no e-mail to {to} with a {path_part} link among {len(bodies)}")
+
+
+def test_journey_2_a_customer_registers_buys_cash_on_delivery_and_finds_the_order(shop_server, browser):
+    """Vietnamese browser, 390 px: register, confirm the e-mail from its link, sign in, buy two
+    products cash on delivery, and find the order in the account's history."""
+    lan = Journey(browser, shop_server, "2-customer-cod-history", locale="vi-VN")
+    page = lan.page
+    lan.goto("/account/register")
+    page.fill("input[name=name]", "Nguyễn Thị Lan")
+    page.fill("input[name=email]", "lan.nguyen@example.vn")
+    page.fill("input[name=password]", "mien-dong-ba-be-2026")
+    lan.step("register")
+    page.locator("main form button[type=submit]").click()
+    lan.step("check-your-mail")
+
+    link = _mail_link("lan.nguyen@example.vn", "/account/verify/")
+    page.goto(shop_server + re.sub(r"^https?://[^/]+", "", link))  # the link, on this server
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/account/sign-in*")
+    page.fill("input[name=email]", "lan.nguyen@example.vn")
+    page.fill("input[name=password]", "mien-dong-ba-be-2026")
+    lan.step("sign-in")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/account/**")
+    lan.step("account")
+
+    for slug in ("mien-dong-tai-hoan", "gao-nep-tai"):
+        lan.goto(f"/products/{slug}")
+        page.locator("form.add-to-cart button[type=submit]").click()
+    lan.goto("/cart")
+    lan.step("cart-two-products")
+    lan.goto("/orders/checkout")
+    assert page.input_value("input[name=email]") == "lan.nguyen@example.vn"  # pre-filled
+    page.fill("input[name=phone]", "0912 345 678")
+    page.check("input[name=fulfilment][value=delivery]")
+    page.fill("input[name=street]", "12 Trường Chinh")
+    page.fill("input[name=ward]", "Phường Đức Xuân")
+    page.fill("input[name=province]", "Thái Nguyên")
+    page.check("input[name=payment_method][value=cod]")
+    lan.step("checkout")
+    page.locator("main form button.button--block[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/orders/OC-\d{4}-\d+\?token=.*"))
+    number = re.search(r"OC-\d{4}-\d+", page.url)[0]
+    lan.step("order-placed")
+    assert "Thanh toán khi nhận hàng" in page.content()
+
+    lan.goto("/account/")
+    lan.step("history")
+    history = page.locator("main").inner_text()
+    assert number in history
+    lan.close()
