@@ -108,7 +108,10 @@ class Journey:
         self.page.on("console", lambda m: m.type == "error" and self.problems.append(
             f"console error on {self.page.url}: {m.text}"))
         self.page.on("pageerror", lambda e: self.problems.append(f"uncaught on {self.page.url}: {e}"))
-        self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} {r.failure}"))
+        # A request the page itself abandoned by navigating away (a suggestion still loading when
+        # Enter is pressed) is ERR_ABORTED: not a failure of the shop.
+        self.page.on("requestfailed", lambda r: "ERR_ABORTED" not in (r.failure or "") and self.problems.append(
+            f"request failed: {r.url} {r.failure}"))
         self.page.on("response", self._check_response)
 
     def _check_response(self, response) -> None:
