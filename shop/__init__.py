@@ -146,6 +146,8 @@ def register_blueprints(app: Flask) -> None:
     from shop.seo import bp as seo_bp
     from shop.inventory.views import bp as trace_bp
     from shop.shops.views import bp as shops_bp
+    from shop.staff import bp as staff_bp
+    from shop.staff import counts as _counts, stock as _stock, transfers as _transfers, views as _staff  # noqa: F401
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(seo_bp)  # /robots.txt, /sitemap.xml, /favicon.ico
@@ -157,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp, url_prefix="/account")
     app.register_blueprint(backoffice_bp, url_prefix="/backoffice")
     app.register_blueprint(admin_bp, url_prefix="/admin")  # administrators only (issue 14)
+    app.register_blueprint(staff_bp, url_prefix="/staff")  # the shop staff's workspace (shop/staff/)
     app.register_blueprint(trace_bp, url_prefix="/q")  # QR stamps' trace pages (shop/inventory/trace.py)
     # The JSON API (/api/v1) authenticates nothing by cookie, so it has no CSRF to protect against.
     from shop.extensions import csrf

@@ -122,6 +122,46 @@ TABLE: list[Case] = [
     C("admin.shop_state", "POST", "/admin/shops/{shop_b}/retire", back_office({**ADMIN_ONLY, "admin": 409}),
       note="shop B has a shipment in progress"),
     C("admin.shop_state", "POST", "/admin/shops/no-such-shop/reopen", back_office(ADMIN_ONLY_MISSING)),
+    # ---- the staff workspace (issue 13): shop A's staff see shop A only ------------------------
+    C("staff.index", "GET", "/staff/", back_office(
+        {"customer": 403, "clerk_a": 302, "manager_a": 302, "staff_b": 302, "producer_x": 403, "producer_y": 403,
+         "admin": 200}), note="one shop: straight to its queue"),
+    *[C(endpoint, method, url, back_office(
+        {"customer": 403, "clerk_a": status, "manager_a": status, "staff_b": 404, "producer_x": 403,
+         "producer_y": 403, "admin": status}), note=f"shop A: {note}")
+      for endpoint, method, url, status, note in (
+          ("staff.queue", "GET", "/staff/shops/{shop_a}/orders", 200, "the queue"),
+          ("staff.shipment", "GET", "/staff/shops/{shop_a}/orders/{order_a}", 200, "its shipment"),
+          ("staff.slip", "GET", "/staff/shops/{shop_a}/orders/{order_a}/slip", 200, "its packing slip"),
+          ("staff.confirm", "POST", "/staff/shops/{shop_a}/orders/{order_a}/confirm", 400, "box not ticked"),
+          ("staff.cancel", "POST", "/staff/shops/{shop_a}/orders/{order_a}/cancel", 400, "no reason"),
+          ("staff.step", "POST", "/staff/shops/{shop_a}/orders/{order_a}/step", 400, "no step"),
+          ("staff.stock", "GET", "/staff/shops/{shop_a}/stock", 200, "stock and what runs low"),
+          ("staff.receive", "GET", "/staff/shops/{shop_a}/stock/receive", 200, "the delivery form"),
+          ("staff.receive", "POST", "/staff/shops/{shop_a}/stock/receive", 400, "no line"),
+          ("staff.adjust", "GET", "/staff/shops/{shop_a}/stock/adjust", 200, "the adjustment form"),
+          ("staff.adjust", "POST", "/staff/shops/{shop_a}/stock/adjust", 400, "empty form"),
+          ("staff.ledger", "GET", "/staff/shops/{shop_a}/ledger", 200, "the ledger"),
+          ("staff.ledger_csv", "GET", "/staff/shops/{shop_a}/ledger.csv", 200, "the ledger as CSV"),
+          ("staff.count", "GET", "/staff/shops/{shop_a}/count", 200, "the count sheet"),
+          ("staff.count", "POST", "/staff/shops/{shop_a}/count", 400, "nothing counted"),
+          ("staff.transfers", "GET", "/staff/shops/{shop_a}/transfers", 200, "its transfers"),
+          ("staff.new_transfer", "GET", "/staff/shops/{shop_a}/transfers/new", 200, "the transfer form"),
+          ("staff.new_transfer", "POST", "/staff/shops/{shop_a}/transfers/new", 400, "empty form"),
+          ("staff.transfer", "GET", "/staff/shops/{shop_a}/transfers/2147483647", 404, "no such transfer"),
+          ("staff.receive_transfer", "POST", "/staff/shops/{shop_a}/transfers/2147483647/receive", 404,
+           "no such transfer"),
+          ("staff.cancel_transfer", "POST", "/staff/shops/{shop_a}/transfers/2147483647/cancel", 404,
+           "no such transfer"))],
+    C("staff.queue", "GET", "/staff/shops/{shop_b}/orders", back_office(
+        {"customer": 403, "clerk_a": 404, "manager_a": 404, "staff_b": 200, "producer_x": 403, "producer_y": 403,
+         "admin": 200}), note="shop B"),
+    C("staff.shipment", "GET", "/staff/shops/{shop_a}/orders/{order_b}", back_office(
+        {"customer": 403, "clerk_a": 404, "manager_a": 404, "staff_b": 404, "producer_x": 403, "producer_y": 403,
+         "admin": 404}), note="shop A has no part of order B"),
+    C("staff.shipment", "GET", "/staff/shops/{shop_b}/orders/{order_b}", back_office(
+        {"customer": 403, "clerk_a": 404, "manager_a": 404, "staff_b": 200, "producer_x": 403, "producer_y": 403,
+         "admin": 200}), note="shop B's shipment"),
 
     # ---- account pages -----------------------------------------------------------------------
     C("accounts.sign_in", "GET", "/account/sign-in", signed_in(302, guest=200), note="signed in: to the landing page"),

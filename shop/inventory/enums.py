@@ -45,3 +45,13 @@ class LotState(LabelledEnum):
     SHORT_DATED = "short_dated", _l("Short-dated: for the counter")
     EXPIRED = "expired", _l("Past its best-before date")
     RECALLED = "recalled", _l("Recalled")
+
+
+class TransferState(LabelledEnum):
+    """A transfer between two shops (``stock_transfer.state``): sent (the units left the sender
+    and are in transit), received (they entered the receiver's stock, a difference recorded), or
+    cancelled before it was received (the units went back to the sender)."""
+
+    SENT = "sent", _l("In transit")
+    RECEIVED = "received", _l("Received")
+    CANCELLED = "cancelled", _l("Cancelled")

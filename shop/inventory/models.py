@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from shop.enums import EnumText, check_in
 from shop.extensions import db
 from shop.model_mixins import CreatedMixin, TimestampMixin, UpdatedMixin
-from shop.inventory.enums import LotState, MovementReason, ReservationState  # noqa: F401 (re-exported)
+from shop.inventory.enums import LotState, MovementReason, ReservationState, TransferState  # noqa: F401 (re-exported)
 from shop.inventory.rules import LOW_STOCK_THRESHOLD, is_low_stock
 from shop.timeutil import VN_TZ, UTCDateTime, utcnow
 
@@ -191,3 +191,60 @@ class Reservation(TimestampMixin, db.Model):
     shop: Mapped["Shop"] = relationship()
     product: Mapped["Product"] = relationship()
     line: Mapped["OrderLine"] = relationship(back_populates="reservations")
+
+
+class Transfer(CreatedMixin, db.Model):
+    """Units sent from one shop to another, in two steps (``services.send_transfer`` /
+    ``receive_transfer``, or ``cancel_transfer`` before it arrives).
+
+    Sending writes ``transfer_out`` rows at the sender (the units are in transit: in nobody's
+    stock); receiving writes ``transfer_in`` rows at the receiver for what arrived, and each line
+    keeps what was sent and what was received, so a difference stays on record. Cancelling puts the
+    units back at the sender (``transfer_in``). Ledger rows name the transfer as ``T-<id>``.
+    """
+
+    __tablename__ = "stock_transfer"
+    __table_args__ = (
+        CheckConstraint("from_shop_id <> to_shop_id", name="two_shops"),
+        check_in("state", TransferState, name="state_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    from_shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"), index=True)
+    to_shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"), index=True)
+    state: Mapped[TransferState] = mapped_column(EnumText(TransferState), default=TransferState.SENT, index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    sent_by: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    closed_by: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    closing_note: Mapped[str] = mapped_column(Text, default="")
+
+    from_shop: Mapped["Shop"] = relationship(foreign_keys=[from_shop_id])
+    to_shop: Mapped["Shop"] = relationship(foreign_keys=[to_shop_id])
+    lines: Mapped[list["TransferLine"]] = relationship(back_populates="transfer", order_by="TransferLine.id")
+
+    @property
+    def reference(self) -> str:
+        """How ledger rows name this transfer."""
+        return f"T-{self.id}"
+
+
+class TransferLine(db.Model):
+    """Units of one lot in a transfer: sent, and received (None until the transfer is received)."""
+
+    __tablename__ = "stock_transfer_line"
+    __table_args__ = (
+        CheckConstraint("quantity_sent > 0", name="sent_positive"),
+        CheckConstraint("quantity_received IS NULL OR quantity_received >= 0", name="received_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("stock_transfer.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lot.id"))
+    quantity_sent: Mapped[int] = mapped_column(Integer)
+    quantity_received: Mapped[Optional[int]] = mapped_column(Integer)
+
+    transfer: Mapped["Transfer"] = relationship(back_populates="lines")
+    product: Mapped["Product"] = relationship()
+    lot: Mapped["Lot"] = relationship()

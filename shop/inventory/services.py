@@ -35,7 +35,7 @@ from sqlalchemy.orm.util import identity_key
 from shop.errors import InvalidInput, NotAllowed, NotFound, OutOfStock
 from shop.extensions import db
 from shop.inventory.models import (MOVEMENT_REASONS, Lot, LotState, LotStock, MovementReason, Reservation,
-                                   ReservationState, StockLevel, StockMovement)
+                                   ReservationState, StockLevel, StockMovement, TransferState)
 from shop.inventory.rules import LOW_STOCK_THRESHOLD
 from shop.timeutil import VN_TZ, today_vn, utcnow
 
@@ -394,9 +394,10 @@ def adjust(shop_id: int, product_id: int, delta: int, *, user_id: int | None = N
 
 
 def count(shop_id: int, product_id: int, counted: int, *, user_id: int | None = None,
-          note: str = "", lot_id: int | None = None) -> StockMovement | None:
+          note: str = "", lot_id: int | None = None, reference: str | None = None) -> StockMovement | None:
     """A stock count: set on-hand (of one lot, or of the product) to what was counted, recording
-    the difference in the ledger (``count``). Nothing is written when the count agrees."""
+    the difference in the ledger (``count``; ``reference`` names the count, e.g. ``C-20261201-0930``).
+    Nothing is written when the count agrees."""
     if isinstance(counted, bool) or not isinstance(counted, int) or not 0 <= counted <= MAX_QUANTITY:
         raise InvalidInput("A count must be a whole number of at least zero.")
     level = _lock_level(shop_id, product_id)
@@ -408,7 +409,8 @@ def count(shop_id: int, product_id: int, counted: int, *, user_id: int | None = 
         current = level.on_hand if level else 0
     if counted == current:
         return None
-    return _change(shop_id, product_id, counted - current, MovementReason.COUNT, lot_id, user_id=user_id, note=note)
+    return _change(shop_id, product_id, counted - current, MovementReason.COUNT, lot_id, user_id=user_id, note=note,
+                   reference=reference)
 
 
 def write_off(shop_id: int, lot_id: int, quantity: int | None = None, *, user_id: int | None = None,
@@ -865,6 +867,112 @@ def lots_taken(order_line_id: int) -> list[LotTaken]:
     result = [LotTaken(lot=lots[lot_id], shop_id=shop_id, reservation_id=res_id, quantity=q, returned=r)
               for (lot_id, shop_id, res_id), (q, r) in taken.items() if q > 0]
     return sorted(result, key=lambda t: (t.shop_id, fefo_key(t.lot)))
+
+
+# ---- transfers between shops ---------------------------------------------------------------------
+
+
+def _transfer_in_state(transfer_id: int, state: str) -> "Transfer":
+    from shop.inventory.models import Transfer
+
+    transfer = db.session.get(Transfer, transfer_id, with_for_update=True) \
+        if isinstance(transfer_id, int) and not isinstance(transfer_id, bool) else None
+    if transfer is None:
+        raise NotFound("No such transfer.")
+    db.session.refresh(transfer)
+    if transfer.state != state:
+        raise NotAllowed(f"Transfer {transfer.reference} is {transfer.state}.", state=str(transfer.state))
+    return transfer
+
+
+def send_transfer(from_shop_id: int, to_shop_id: int, lines: list[tuple[int, int | None, int]], *,
+                  user_id: int | None = None, note: str = "") -> "Transfer":
+    """Step one of a transfer: units leave ``from_shop_id`` (ledger ``transfer_out``, reference
+    ``T-<id>``) and are in transit until ``receive_transfer`` or ``cancel_transfer``.
+
+    ``lines``: (product id, lot id or None, units). Without a lot the units are taken
+    first-expiring first, one transfer line per lot touched. Units held for customers' orders stay:
+    after the move the shop must still have as many sellable units as live holds (``OutOfStock``
+    otherwise). Raises ``InvalidInput`` (the same shop twice, no line, a bad quantity),
+    ``NotFound`` (a lot of another product), ``OutOfStock``. The caller commits (or rolls back:
+    nothing is half sent).
+    """
+    from shop.inventory.models import Transfer, TransferLine
+
+    if from_shop_id == to_shop_id:
+        raise InvalidInput("A transfer goes to another shop.", field="to_shop")
+    if not lines:
+        raise InvalidInput("A transfer needs at least one line.")
+    checked = [(product_id, lot_id, _check_quantity(quantity)) for product_id, lot_id, quantity in lines]
+    transfer = Transfer(from_shop_id=from_shop_id, to_shop_id=to_shop_id, state=TransferState.SENT,
+                        sent_by=user_id, note=(note or "").strip())
+    db.session.add(transfer)
+    db.session.flush()
+    products = sorted({product_id for product_id, _lot, _q in checked})
+    for product_id in products:  # one lock order for every writer
+        _lock_level(from_shop_id, product_id)
+    for product_id, lot_id, quantity in checked:
+        kw = {"reference": transfer.reference, "user_id": user_id, "note": transfer.note}
+        if lot_id is not None:
+            moves = [record_movement(from_shop_id, product_id, -quantity, MovementReason.TRANSFER_OUT,
+                                     lot_id=lot_id, **kw)]
+        else:
+            moves = _take_fefo(from_shop_id, product_id, quantity, MovementReason.TRANSFER_OUT, **kw)
+        for move in moves:
+            db.session.add(TransferLine(transfer=transfer, product_id=product_id, lot_id=move.lot_id,
+                                        quantity_sent=-move.delta))
+    for product_id in products:
+        if _sellable_units(from_shop_id, product_id) < _held_by_others(from_shop_id, product_id):
+            raise OutOfStock("These units are held for customers' orders.", shop_id=from_shop_id,
+                             product_id=product_id)
+    db.session.flush()
+    return transfer
+
+
+def receive_transfer(transfer_id: int, received: dict[int, int] | None = None, *, user_id: int | None = None,
+                     note: str = "") -> "Transfer":
+    """Step two: the receiver counts what arrived. ``received``: transfer line id → units that
+    arrived (0 to what was sent; lines not given arrived in full). Arrived units enter the
+    receiver's stock in the same lot (ledger ``transfer_in``); each line keeps sent and received,
+    so a difference stays on record (the missing units left the sender and never arrived).
+    Raises ``NotFound``, ``NotAllowed`` (not in transit any more), ``InvalidInput`` (a count
+    outside 0..sent, or for a line of another transfer). The caller commits."""
+    transfer = _transfer_in_state(transfer_id, TransferState.SENT)
+    received = dict(received or {})
+    ids = {line.id for line in transfer.lines}
+    if set(received) - ids:
+        raise InvalidInput("A count for a line of another transfer.")
+    for line in transfer.lines:
+        units = received.get(line.id, line.quantity_sent)
+        if isinstance(units, bool) or not isinstance(units, int) or not 0 <= units <= line.quantity_sent:
+            raise InvalidInput(f"Between 0 and {line.quantity_sent} units.", field=f"line-{line.id}")
+        line.quantity_received = units
+        if units:
+            record_movement(transfer.to_shop_id, line.product_id, units, MovementReason.TRANSFER_IN,
+                            lot_id=line.lot_id, reference=transfer.reference, user_id=user_id,
+                            note=(note or "").strip())
+    transfer.state = TransferState.RECEIVED
+    transfer.closed_by, transfer.closed_at, transfer.closing_note = user_id, utcnow(), (note or "").strip()
+    db.session.flush()
+    return transfer
+
+
+def cancel_transfer(transfer_id: int, *, user_id: int | None = None, note: str) -> "Transfer":
+    """Cancel a transfer still in transit: its units go back to the sender, in their lots (ledger
+    ``transfer_in`` at the sender, reference ``T-<id>``). ``note`` (why) is required.
+    Raises ``NotFound``, ``NotAllowed`` (already received or cancelled), ``InvalidInput``."""
+    note = (note or "").strip()
+    if not note:
+        raise InvalidInput("Say why the transfer is cancelled.", field="note")
+    transfer = _transfer_in_state(transfer_id, TransferState.SENT)
+    for line in transfer.lines:
+        record_movement(transfer.from_shop_id, line.product_id, line.quantity_sent, MovementReason.TRANSFER_IN,
+                        lot_id=line.lot_id, reference=transfer.reference, user_id=user_id,
+                        note=f"transfer cancelled: {note}")
+    transfer.state = TransferState.CANCELLED
+    transfer.closed_by, transfer.closed_at, transfer.closing_note = user_id, utcnow(), note
+    db.session.flush()
+    return transfer
 
 
 # ---- checks -----------------------------------------------------------------------------------

@@ -1,0 +1,71 @@
+"""Staff forms (Flask-WTF: every POST carries the CSRF token). They carry what was typed; the
+views check it and the services own the rules (``shop.forms`` pattern: every error at once)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+
+
+class ConfirmForm(FlaskForm):
+    called = BooleanField(_l("I called the buyer and they confirmed the order"))
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(_l("Why is it cancelled?"))
+
+
+class StepForm(FlaskForm):
+    to = HiddenField()
+    carrier = SelectField(_l("Carrier"), choices=[], validate_choice=False)
+    carrier_other = StringField(_l("Other carrier"))
+    tracking_number = StringField(_l("Tracking number"))
+    cash = StringField(_l("Cash received (đồng)"))
+    note = StringField(_l("Note (optional)"))
+
+
+# ---- stock --------------------------------------------------------------------------------------
+
+from wtforms import FieldList, Form, FormField  # noqa: E402
+
+
+class ReceiveLine(Form):
+    """One line of a delivery (no CSRF of its own: the enclosing form carries it)."""
+
+    product = StringField(_l("Product (code or barcode)"))
+    lot_code = StringField(_l("Lot code"))
+    produced_on = StringField(_l("Production date"))
+    best_before = StringField(_l("Best before"))
+    quantity = StringField(_l("Quantity"))
+
+
+class ReceiveForm(FlaskForm):
+    reference = StringField(_l("Delivery note"))
+    lines = FieldList(FormField(ReceiveLine), min_entries=5, max_entries=20)
+
+
+class AdjustForm(FlaskForm):
+    product = StringField(_l("Product (code or barcode)"))
+    lot_code = StringField(_l("Lot code (optional)"))
+    reason = SelectField(_l("Reason"), choices=[], validate_choice=False)
+    quantity = StringField(_l("Quantity"))
+    note = StringField(_l("Note (optional)"))
+
+
+class TransferLineForm(Form):
+    product = StringField(_l("Product (code or barcode)"))
+    lot_code = StringField(_l("Lot code (optional)"))
+    quantity = StringField(_l("Quantity"))
+
+
+class TransferForm(FlaskForm):
+    to_shop = SelectField(_l("To shop"), choices=[], validate_choice=False)
+    note = StringField(_l("Note (optional)"))
+    lines = FieldList(FormField(TransferLineForm), min_entries=5, max_entries=20)
+
+
+class ReasonForm(FlaskForm):
+    """A form whose only field is a reason (cancelling a transfer); the receive form's counts are
+    read from ``line-<id>`` fields by the view."""
+
+    reason = StringField(_l("Why is it cancelled?"))
