@@ -12,13 +12,10 @@ import http.client
 import os
 import random
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from http.cookies import SimpleCookie
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -29,19 +26,13 @@ from shop.extensions import db
 from shop.inventory import services as inventory
 from shop.inventory.models import Reservation
 from shop.orders.models import Order, OrderLine
+from gunicorn_server import gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
 BUYERS = 40
 UNITS = 10
 TIMEOUT = 20  # seconds per request
 
 pytestmark = pytest.mark.postgres
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Browser:
@@ -73,37 +64,11 @@ class Browser:
 @pytest.fixture
 def server(app, tmp_path):
     """gunicorn serving a testing app on the test database; yields (port, master process)."""
-    port = _free_port()
-    (tmp_path / "fault_wsgi.py").write_text(
-        "from config import TestingConfig\nfrom shop import create_app\n"
-        f"app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI={app.config['SQLALCHEMY_DATABASE_URI']!r},\n"
-        f"                 UPLOAD_FOLDER={str(tmp_path / 'uploads')!r},\n"
-        "                 SQLALCHEMY_ENGINE_OPTIONS={'pool_pre_ping': True, 'pool_size': 4, 'max_overflow': 4})\n",
-        encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
-    master = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--timeout", "30", "--graceful-timeout", "5", "fault_wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if Browser(port).request("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or master.poll() is not None:
-                raise RuntimeError("gunicorn did not start: " + master.stderr.read(4000).decode(errors="replace"))
-            time.sleep(0.2)
-        yield port, master
-    finally:
-        master.send_signal(signal.SIGTERM)
-        try:
-            master.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            master.kill()
-            master.wait(timeout=5)
+    config = {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+              "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+              "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_size": 4, "max_overflow": 4}}
+    with gunicorn(tmp_path, config) as (base, master):
+        yield int(base.rsplit(":", 1)[1]), master
 
 
 def _workers(master: subprocess.Popen) -> list[int]:

@@ -12,18 +12,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from shop.extensions import db
 from shop.seed.demo import seed_demo
+from gunicorn_server import gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "test-results" / "journeys"
@@ -37,50 +32,15 @@ sync_api = pytest.importorskip("playwright.sync_api") if not IN_CI else __import
     "playwright.sync_api", fromlist=["sync_playwright"])
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def shop_server(app, tmp_path):
     """The demo shop (seeded in the test database) served by gunicorn, 2 workers; yields its URL."""
     seed_demo()
     db.session.commit()
-    port = _free_port()
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
-    (tmp_path / "journey_wsgi.py").write_text(
-        "from config import TestingConfig\nfrom shop import create_app\n"
-        f"app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI={uri!r},\n"
-        f"                 UPLOAD_FOLDER={app.config['UPLOAD_FOLDER']!r}, WTF_CSRF_ENABLED=True)\n",
-        encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--timeout", "60", "journey_wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("gunicorn did not start: " + server.stderr.read(4000).decode(errors="replace"))
-            time.sleep(0.2)
+    config = {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+              "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"], "WTF_CSRF_ENABLED": True}
+    with gunicorn(tmp_path, config, timeout=60) as (base, _master):
         yield base
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=5)
 
 
 def _product_id(slug: str) -> int:
