@@ -122,6 +122,18 @@ TABLE: list[Case] = [
     C("admin.shop_state", "POST", "/admin/shops/{shop_b}/retire", back_office({**ADMIN_ONLY, "admin": 409}),
       note="shop B has a shipment in progress"),
     C("admin.shop_state", "POST", "/admin/shops/no-such-shop/reopen", back_office(ADMIN_ONLY_MISSING)),
+    C("admin.producers", "GET", "/admin/producers?q=htx&kind=cooperative&locality=none&state=all",
+      back_office(ADMIN_ONLY)),
+    C("admin.new_producer", "GET", "/admin/producers/new", back_office(ADMIN_ONLY)),
+    C("admin.new_producer", "POST", "/admin/producers/new", back_office({**ADMIN_ONLY, "admin": 400}),
+      note="empty form"),
+    C("admin.producer", "GET", "/admin/producers/{producer_x}", back_office(ADMIN_ONLY)),
+    C("admin.producer", "GET", "/admin/producers/no-such-producer", back_office(ADMIN_ONLY_MISSING)),
+    C("admin.producer", "POST", "/admin/producers/{producer_x}", back_office({**ADMIN_ONLY, "admin": 400}),
+      note="empty form"),
+    C("admin.producer_state", "POST", "/admin/producers/{producer_y}/reopen", back_office({**ADMIN_ONLY, "admin": 409}),
+      note="producer Y is active"),
+    C("admin.producer_state", "POST", "/admin/producers/no-such-producer/retire", back_office(ADMIN_ONLY_MISSING)),
     # ---- the staff workspace (issue 13): shop A's staff see shop A only ------------------------
     C("staff.index", "GET", "/staff/", back_office(
         {"customer": 403, "clerk_a": 302, "manager_a": 302, "staff_b": 302, "producer_x": 403, "producer_y": 403,

@@ -12,6 +12,9 @@ class AuditObject(LabelledEnum):
     SHOP = "shop", _l("Shop")
     PRODUCT = "product", _l("Product")
     CERTIFICATE = "certificate", _l("Certificate")
+    PRODUCER = "producer", _l("Producer")
+    LOCALITY = "locality", _l("Locality")
+    USER = "user", _l("User")
 
 
 class AuditAction(LabelledEnum):
@@ -24,3 +27,7 @@ class AuditAction(LabelledEnum):
     RENEW = "renew", _l("Certificate renewed")
     REVOKE = "revoke", _l("Certificate revoked")
     IMPORT = "import", _l("Imported from the province's list")
+    CREATE = "create", _l("Created")
+    ROLE = "role", _l("Role and memberships changed")
+    DISABLE = "disable", _l("Disabled")
+    ENABLE = "enable", _l("Enabled")

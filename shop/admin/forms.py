@@ -11,6 +11,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 
 from shop.catalog.enums import CertificateKind, CertificateLevel
 from shop.orders.forms import choice
+from shop.producers.enums import ProducerKind
 
 CERTIFICATE_FIELDS = ("kind", "stars", "score", "decision_number", "issuing_body", "level", "legal_basis",
                       "product_name_certified", "producer_name_certified", "issued_on", "expires_on")
@@ -110,3 +111,19 @@ class ProductForm(FlaskForm):
 
 
 PRODUCT_FIELDS = ("name", "name_en", "unit", "unit_en", "price", "listed")
+
+
+class ProducerForm(FlaskForm):
+    """A producer's details; ``locality`` choices are set by the view (every place, by full name)."""
+
+    name = StringField(_l("Name"))
+    kind = SelectField(_l("Kind"), validate_choice=False,
+                       choices=[choice(kind.value, kind.label) for kind in ProducerKind])
+    locality = SelectField(_l("Locality"), validate_choice=False)
+    address = StringField(_l("Address"))
+    phone = StringField(_l("Phone"))
+    story = TextAreaField(_l("Story (Markdown)"))
+    story_en = TextAreaField(_l("Story in English (Markdown)"))
+
+
+PRODUCER_FIELDS = ("name", "kind", "locality", "address", "phone", "story", "story_en")

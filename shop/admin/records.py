@@ -57,7 +57,8 @@ def history(object_type: AuditObject, object_id: int, limit: int = 200) -> list[
                                    .order_by(AuditEntry.id.desc()).limit(limit)))
 
 
-def _changes(obj, values: dict) -> tuple[dict, dict]:
+def changes(obj, values: dict) -> tuple[dict, dict]:
+    """Set ``values`` ({attribute: value}) on ``obj``; returns (before, after) of those that changed."""
     before, after = {}, {}
     for name, value in values.items():
         old = getattr(obj, name)
@@ -98,7 +99,7 @@ def edit_shop(shop_id: int, *, name: str, address: str, phone: str, opening_hour
         "offers_pickup": bool(offers_pickup), "ships_online": bool(ships_online),
     }
     errors.raise_if_any()
-    before, after = _changes(shop, values)
+    before, after = changes(shop, values)
     if after:
         log(AuditObject.SHOP, shop.id, AuditAction.EDIT, before, after, actor=actor, user_id=user_id)
     db.session.flush()
@@ -165,6 +166,8 @@ def edit_product(product_id: int, *, name: str, name_en: str, unit: str, unit_en
         errors.add("price", _("Give the price in whole đồng, from 0 to 100,000,000."))
     elif listed and amount == 0:
         errors.add("listed", _("A product is listed only with a price."))
+    if listed and not product.listed and not product.producer.active:
+        errors.add("listed", _("This product's producer is retired: bring the producer back first."))
     values = {
         "name": errors.check(column_text, name, Product.name, "name", min_length=1),
         "name_en": errors.check(column_text, name_en, Product.name_en, "name_en"),
@@ -173,7 +176,7 @@ def edit_product(product_id: int, *, name: str, name_en: str, unit: str, unit_en
         "price": amount, "listed": bool(listed),
     }
     errors.raise_if_any()
-    before, after = _changes(product, values)
+    before, after = changes(product, values)
     if after:
         action = AuditAction.RETIRE if after.get("listed") is False else AuditAction.EDIT
         log(AuditObject.PRODUCT, product.id, action, before, after, actor=actor, user_id=user_id)

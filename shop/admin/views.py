@@ -477,3 +477,4 @@ def shop_state(slug: str, change: str):
     flash(_("The shop is retired: it no longer takes orders or pick-ups.") if change == "retire"
           else _("The shop is open again."), "success")
     return redirect(url_for("admin.shop", slug=shop.slug))
+from shop.admin import producer_views as _producer_views  # noqa: E402,F401  (routes)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.enums import EnumText, check_in
@@ -35,6 +35,9 @@ class Producer(CreatedMixin, db.Model):
     story: Mapped[str] = mapped_column(Text, default="")
     story_en: Mapped[str] = mapped_column(Text, default="")
     cover_image: Mapped[Optional[str]] = mapped_column(String(200))
+    # Off once an administrator retires the producer (shop.admin.producers): it leaves the public
+    # directory and its products are unlisted; nothing that orders or the ledger refer to is deleted.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     locality: Mapped[Optional["Locality"]] = relationship()
     products: Mapped[list["Product"]] = relationship(back_populates="producer", order_by="Product.name")

@@ -52,11 +52,13 @@ class ProducerSummary:
 
 
 def list_producers() -> list[ProducerSummary]:
-    """Every producer, alphabetically, with how many of its products are on sale: two queries
-    (the counts come from the per-version cache after the first call)."""
+    """Every current producer (retired ones leave the directory), alphabetically, with how many
+    of its products are on sale: two queries (the counts come from the per-version cache after
+    the first call)."""
     counts = _sellable_counts()
     producers = db.session.scalars(
-        select(Producer).options(*_with_locality()).order_by(Producer.name, Producer.id)
+        select(Producer).where(Producer.active.is_(True)).options(*_with_locality())
+        .order_by(Producer.name, Producer.id)
     ).unique().all()
     return [ProducerSummary(producer=p, sellable=counts.get(p.id, 0)) for p in producers]
 
@@ -70,7 +72,7 @@ def spotlight(limit: int = 3) -> list[Producer]:
     """
     counts = _sellable_counts()
     candidates = db.session.scalars(
-        select(Producer).where(Producer.story != "").options(*_with_locality())
+        select(Producer).where(Producer.story != "", Producer.active.is_(True)).options(*_with_locality())
     ).unique().all()
     ranked = sorted((p for p in candidates if counts.get(p.id)),
                     key=lambda p: (p.cover_image is None, -counts[p.id], p.name))
