@@ -291,8 +291,29 @@ def return_goods_command(number: str, items: tuple[str, ...], everything: bool, 
     click.echo(f"{order.number}: {order.status}")
 
 
+@click.group("search")
+def search_group() -> None:
+    """The search's vocabulary (issue 16)."""
+
+
+@search_group.command("rebuild-terms")
+def rebuild_terms_command() -> None:
+    """Rebuild the vocabulary typos are looked up in (``search_term``) from every product's text.
+
+    Needed only after products were written around the ORM (bulk SQL); words no product uses any
+    more leave the vocabulary here.
+    """
+    from shop.catalog.search import rebuild_terms
+    from shop.extensions import db
+
+    count = rebuild_terms()
+    db.session.commit()
+    click.echo(f"{count} words in the search vocabulary.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(order_group)
+    app.cli.add_command(search_group)
     from shop.orders.cli import shipment_group
 
     app.cli.add_command(shipment_group)

@@ -7,7 +7,10 @@ from datetime import timedelta
 
 import pytest
 
+from sqlalchemy import select
+
 from shop.catalog import search
+from shop.catalog.models import SearchTerm
 from shop.catalog.services import CatalogFilters, browse
 from shop.extensions import db
 from shop.inventory import services as inventory
@@ -186,13 +189,40 @@ def test_search_columns_keep_words_aligned():
     assert [len(s.split()) for s in written.split("|")] == [len(s.split()) for s in folded.split("|")]
 
 
-def test_typo_neighbours_cover_one_edit():
+def test_typo_words_are_the_vocabulary_words_one_edit_away(make_product):
     from rapidfuzz.distance import OSA
 
-    patterns = search.typo_neighbours("ong")
-    for word in ("on", "ng", "ogn", "xng", "ongx", "song"):
-        assert OSA.distance("ong", word) == 1
-        assert any(len(p) == len(word) and all(a in ("_", b) for a, b in zip(p, word)) for p in patterns), word
+    make_product(name="Mật ong rừng")
+    make_product(name="Trà Shan tuyết")
+    make_product(name="Miến dong sạch")
+    db.session.commit()
+    vocabulary = set(db.session.scalars(select(SearchTerm.term)))
+    assert {"rung", "shan", "tuyet", "mien", "dong", "sach"} <= vocabulary  # words of 3+ letters, folded
+    near = search.typo_words(search.parse_terms("ongg shna xmien dog mie tuyett"))
+    # "ongg": "ong" (one letter extra); "shna": "shan" (two swapped); "xmien": "mien" (one extra at
+    # the start, found through the reversed words); "dog" and "mie" are too short for typos.
+    assert near == [["ong"], ["shan"], ["mien"], [], [], ["tuyet"]]
+    for query, word in (("shna", "shan"), ("xmien", "mien"), ("tuyett", "tuyet"), ("tuyst", "tuyet"),
+                        ("sahn", "shan"), ("mieng", "mien"), ("dongg", "dong")):
+        [found] = search.typo_words(search.parse_terms(query))
+        assert word in found, (query, found)
+        assert all(OSA.distance(query, w) == 1 for w in found)
+    assert search.typo_words(search.parse_terms("rungx")) == [["rung"]]
+    assert search.typo_words(search.parse_terms("qqqq")) == [[]]
+
+
+def test_the_vocabulary_follows_writes_and_rebuilds(make_product):
+    product = make_product(name="Khẩu sli Bằng Phúc")
+    db.session.commit()
+    assert db.session.get(SearchTerm, "khau") is not None
+    product.name = "Bánh gio Chợ Đồn"
+    db.session.commit()
+    assert db.session.get(SearchTerm, "banh") is not None
+    assert db.session.get(SearchTerm, "khau") is not None  # kept until rebuilt
+    assert search.rebuild_terms() > 0
+    db.session.commit()
+    assert db.session.get(SearchTerm, "khau") is None
+    assert db.session.get(SearchTerm, "banh").reversed_term == "hnab"
 
 
 # ---- Suggestions as they type, and "did you mean" --------------------------------------------

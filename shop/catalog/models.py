@@ -19,6 +19,32 @@ if TYPE_CHECKING:
 VALIDITY_MONTHS = 36
 
 
+# Folded words are compared byte by byte (range scans on a prefix): PostgreSQL's "C" collation.
+_TERM = String(40).with_variant(String(40, collation="C"), "postgresql")
+
+
+class SearchTerm(db.Model):
+    """A folded word of the catalogue's search text that a typo may aim at (issue 16).
+
+    The search's vocabulary: ``rank`` looks a misspelt query word up here (a range scan on its
+    first letters, or on its last letters through ``reversed_term``) and then asks the product
+    index for the words found, so a typo costs index lookups of real words instead of wildcard
+    patterns. Only words of letters that a typo can reach are kept (3 to 21 letters,
+    ``search.term_words``). Rows are added whenever a product's search text is written (the flush
+    hook in ``shop/catalog/search.py``) and never one by one removed: a word no product uses any
+    more stays until ``flask search rebuild-terms`` (or migration 0016) rebuilds the table; until
+    then it only costs a lookup that finds no product.
+    """
+
+    __tablename__ = "search_term"
+
+    term: Mapped[str] = mapped_column(_TERM, primary_key=True)
+    reversed_term: Mapped[str] = mapped_column(_TERM, index=True)
+
+    def __repr__(self) -> str:
+        return f"<SearchTerm {self.term}>"
+
+
 class ProductGroup(db.Model):
     """One of the six OCOP product groups of 148/QĐ-TTg, or one of their subgroups."""
 

@@ -12,10 +12,12 @@ Both columns are kept in step by a flush hook, whoever edits (shop pages, API, C
 
 A search runs in two steps (``rank``):
 
-1. **Candidates** (one SQL statement, two when no product has every word): products whose folded
-   text holds, for every query word, the word itself, a word it begins (4+ letters) or a word one
-   typo away (4+ letters: one letter missing, extra, wrong, or two swapped) — each as LIKE patterns
-   (PostgreSQL) or trigram phrases (SQLite) the index answers. At most ``MAX_CANDIDATES`` rows.
+1. **Candidates** (one SQL statement when some product has every word as typed; otherwise one
+   more to look the misspelt words up in the vocabulary, ``search_term``, and one or two more):
+   products whose folded text holds, for every query word, the word itself, a word it begins (4+
+   letters) or a real word of the catalogue one typo away (4+ letters: one letter missing, extra,
+   wrong, or two neighbours swapped) — as a regular expression the pg_trgm GIN index answers
+   (PostgreSQL) or trigram phrases of the FTS5 table (SQLite). At most ``MAX_CANDIDATES`` rows.
 2. **Ranking** in Python (rapidfuzz for the typo distance) over that bounded set, by the rules of
    ``score`` below. Both databases hand the same candidates to the same Python, so a query gives
    the same result on both.
@@ -30,10 +32,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz.distance import OSA
-from sqlalchemy import DDL, Integer, and_, case, column, event, false, inspect, literal, or_, select, text
+from sqlalchemy import DDL, Integer, and_, case, column, delete, event, false, func, inspect, literal, or_, select, text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import Join
 
-from shop.catalog.models import Product, ProductGroup
+from shop.catalog.models import Product, ProductGroup, SearchTerm
 from shop.extensions import db
 from shop.places.models import Locality
 from shop.producers.models import Producer
@@ -193,8 +197,18 @@ def _keep_search_fields(session: Session, _context, _instances) -> None:
                 touched.add(obj)
             elif isinstance(obj, Producer) and _changed(obj, _PRODUCER_FIELDS):
                 touched.update(obj.products)
+        pending = session.info.setdefault(_PENDING_TERMS, set())
         for product in touched:
             refresh_search_fields(product)
+            pending |= term_words(product.search_text)
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_search_terms(session: Session, _context) -> None:
+    """Add the new words of the products just written to the vocabulary, in the same transaction."""
+    words = session.info.pop(_PENDING_TERMS, None)
+    if words:
+        add_terms(session.connection(), words)
 
 
 # ---- The database engines: FTS5 trigram table (SQLite), pg_trgm GIN index (PostgreSQL) --------
@@ -282,40 +296,118 @@ def parse_query(raw: str | None) -> list[str]:
     return [t.folded for t in parse_terms(raw)]
 
 
+# ---- The vocabulary a typo may aim at ------------------------------------------------------------
+
+# Words a typo can reach: a query word of MIN_FUZZY_LENGTH..MAX_TYPO_LENGTH letters, one letter more or less.
+MIN_TERM_LENGTH = MIN_FUZZY_LENGTH - 1
+MAX_TERM_LENGTH = MAX_TYPO_LENGTH + 1
+# Real words one typo away from a query word that are looked for in the products, at most.
+TYPO_WORDS_PER_TERM = 40
+_PENDING_TERMS = "search_terms_pending"
+
+
+def term_words(folded_text: str | None) -> set[str]:
+    """The words of a folded search text that belong in ``search_term``: letters only (a typo in a
+    number or a code is not forgiven), ``MIN_TERM_LENGTH`` to ``MAX_TERM_LENGTH`` long."""
+    return {w for w in (folded_text or "").split() if MIN_TERM_LENGTH <= len(w) <= MAX_TERM_LENGTH and w.isalpha()}
+
+
+def add_terms(connection, words: set[str] | list[str]) -> None:
+    """Insert into ``search_term`` the ``words`` it lacks (an existing word is left alone).
+
+    Sorted, so two transactions adding the same new words take their row locks in one order
+    (PostgreSQL's ``ON CONFLICT DO NOTHING`` waits for the other's commit instead of deadlocking).
+    Raises ``RuntimeError`` on a database other than SQLite or PostgreSQL.
+    """
+    words = sorted(set(words))
+    if not words:
+        return
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        raise RuntimeError(f"search_term: no insert-or-ignore for {dialect}")
+    statement = dialect_insert(SearchTerm.__table__).on_conflict_do_nothing(index_elements=["term"])
+    for start in range(0, len(words), 1000):
+        connection.execute(statement, [{"term": w, "reversed_term": w[::-1]} for w in words[start:start + 1000]])
+
+
+def rebuild_terms() -> int:
+    """Make ``search_term`` the words of every product's search text, and nothing else (words no
+    product uses any more go). Returns the number of words. For ``flask search rebuild-terms``
+    and after bulk inserts that bypass the ORM (the benchmark's seeding). The caller commits."""
+    session = db.session
+    words: set[str] = set()
+    for (folded,) in session.execute(select(Product.search_text).execution_options(yield_per=2000)):
+        words |= term_words(folded)
+    session.execute(delete(SearchTerm))
+    add_terms(session.connection(), words)
+    return len(words)
+
+
+def _next_after(affix: str) -> str:
+    """The smallest string greater than every string that starts with ``affix``."""
+    return affix[:-1] + chr(ord(affix[-1]) + 1)
+
+
+def typo_words(terms: list[Term]) -> list[list[str]]:
+    """For each term, the catalogue's words one typo away from it (a letter missing, extra or
+    wrong, or two neighbours swapped: optimal string alignment distance 1), alphabetical, at most
+    ``TYPO_WORDS_PER_TERM``; ``[]`` for a term that is not ``fuzzy`` (under 4 or over 20 letters).
+
+    One SQL statement on ``search_term`` (none when no term is fuzzy), read through its indexes
+    only: for a word of n letters, the words one letter shorter or with two letters swapped are
+    looked up exactly; a wrong or extra letter falls in one half of the word, so the other half is
+    kept — the first ceil(n/2) letters (a range scan on ``term``) or the last floor(n/2)
+    (a range scan on ``reversed_term``). rapidfuzz's OSA distance then keeps the true neighbours.
+    """
+    fuzzy = [t for t in terms if t.fuzzy]
+    if not fuzzy:
+        return [[] for _ in terms]
+    conditions, exact = [], set()
+    for term in fuzzy:
+        word, n = term.folded, len(term.folded)
+        exact.update(word[:i] + word[i + 1:] for i in range(n))  # a letter missing
+        exact.update(word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(n - 1)
+                     if word[i] != word[i + 1])  # two neighbours swapped
+        head, tail = word[:(n + 1) // 2], word[::-1][:n // 2]
+        long_enough = func.length(SearchTerm.term).between(n, n + 1)  # a letter wrong, or one more
+        conditions.append(and_(SearchTerm.term >= head, SearchTerm.term < _next_after(head), long_enough))
+        conditions.append(and_(SearchTerm.reversed_term >= tail, SearchTerm.reversed_term < _next_after(tail),
+                               long_enough))
+    conditions.append(SearchTerm.term.in_(sorted(exact)))
+    found = db.session.scalars(select(SearchTerm.term).where(or_(*conditions))).all()
+    near = []
+    for term in terms:
+        if not term.fuzzy:
+            near.append([])
+            continue
+        word = term.folded
+        near.append(sorted(v for v in found if v != word and abs(len(v) - len(word)) <= 1
+                           and OSA.distance(word, v, score_cutoff=1) <= 1)[:TYPO_WORDS_PER_TERM])
+    return near
+
+
 # ---- Candidates: patterns the database's index answers ------------------------------------------
 
-def typo_neighbours(word: str) -> list[str]:
-    """LIKE patterns (``_`` = any one letter) of every word one edit from ``word``: a letter
-    missing, extra, wrong, or two neighbours swapped (optimal string alignment distance 1)."""
-    out = []
-    for i in range(len(word)):
-        out.append(word[:i] + word[i + 1:])  # missing
-        out.append(word[:i] + "_" + word[i + 1:])  # wrong
-        if i + 1 < len(word) and word[i] != word[i + 1]:
-            out.append(word[:i] + word[i + 1] + word[i] + word[i + 2:])  # swapped
-    for i in range(len(word) + 1):
-        out.append(word[:i] + "_" + word[i:])  # extra
-    return list(dict.fromkeys(p for p in out if p))
-
-
-def term_patterns(term: Term, typos: bool = True) -> list[str]:
-    """Substrings (with ``_`` wildcards) of the padded search text that a match of ``term`` holds
-    (without ``typos``: the word itself, or as the start of a word)."""
+def term_patterns(term: Term, near: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """Substrings of the padded search text that a match of ``term`` holds: the word itself (or,
+    4+ letters, as the start of a word), then each real word ``near`` it (``typo_words``) whole."""
     patterns = [f" {term.folded}" if term.prefix else f" {term.folded} "]
-    if typos and term.fuzzy:
-        patterns += [f" {n} " for n in typo_neighbours(term.folded)]
+    patterns += [f" {word} " for word in near]
     return patterns
 
 
 def _fts_phrase(pattern: str) -> str:
-    # The trigram tokenizer needs 3+ characters: keep the wildcard-free runs that long (at least
-    # one always is: patterns are a word of 2+ letters with its spaces). A superset; Python checks.
-    runs = [r for r in pattern.split("_") if len(r) >= 3]
-    return "(" + " AND ".join(f'"{r}"' for r in runs) + ")"
+    # Patterns hold only letters, digits and spaces (``_WORD``), three characters or more
+    # (``_indexable``): a phrase of the trigram tokenizer.
+    return f'"{pattern}"'
 
 
-def _fts_query(terms: list[Term], every: bool, typos: bool) -> str:
-    per_term = ["(" + " OR ".join(_fts_phrase(p) for p in term_patterns(t, typos)) + ")" for t in terms]
+def _fts_query(terms: list[Term], near: list[list[str]], every: bool) -> str:
+    per_term = ["(" + " OR ".join(_fts_phrase(p) for p in term_patterns(t, n)) + ")" for t, n in zip(terms, near)]
     return (" AND " if every else " OR ").join(per_term)
 
 
@@ -336,30 +428,50 @@ def _indexable(term: Term) -> bool:
 
 
 def _pg_regex(patterns: list[str]) -> str:
-    return "(?:" + "|".join(re.escape(p).replace("_", ".") for p in patterns) + ")"
+    return "(?:" + "|".join(re.escape(p) for p in patterns) + ")"
 
 
-def _candidates(terms: list[Term], every: bool, limit: int, typos: bool = True) -> list[tuple[int, str, str]]:
+class _CrossJoin(Join):
+    """A join whose left side SQLite must read first (``CROSS JOIN``: SQLite's documented way to
+    fix the loop order). Without it the planner may walk every listed product and run the FTS5
+    query once per product; with it the FTS5 matches drive and each costs one primary-key lookup."""
+
+    inherit_cache = True
+
+
+@compiles(_CrossJoin, "sqlite")
+def _compile_cross_join(join, compiler, **kw):
+    kw["asfrom"] = True
+    return (f"{compiler.process(join.left, **kw)} CROSS JOIN "
+            f"{compiler.process(join.right, **kw)} ON {compiler.process(join.onclause, **kw)}")
+
+
+def _candidates(terms: list[Term], every: bool, limit: int,
+                near: list[list[str]] | None = None) -> list[tuple[int, str, str]]:
     """(id, search_text, search_words) of at most ``limit`` sellable products (listed, with a valid
-    certificate today) matching every term (or any).
+    certificate today) matching every term (or any): the term as typed (or as the start of a word),
+    or one of the words ``near`` it (``typo_words``, one list per term).
 
     Terms the index cannot look up (a one-letter prefix while typing) are left to the ranking.
+    One SQL statement.
     """
-    terms = [t for t in terms if _indexable(t)]
-    if not terms:
+    near = near or [[] for _ in terms]
+    pairs = [(t, n) for t, n in zip(terms, near) if _indexable(t)]
+    if not pairs:
         return []
+    terms, near = [t for t, _n in pairs], [n for _t, n in pairs]
     session = db.session
-    query = select(Product.id, Product.search_text, Product.search_words).where(*_sellable())
+    columns = (Product.id, Product.search_text, Product.search_words)
     if session.get_bind().dialect.name == "sqlite":
         fts = (text(f"SELECT rowid AS id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts_query")
-               .bindparams(fts_query=_fts_query(terms, every, typos)).columns(column("id", Integer)).subquery("fts"))
-        query = query.join(fts, fts.c.id == Product.id)
+               .bindparams(fts_query=_fts_query(terms, near, every)).columns(column("id", Integer)).subquery("fts"))
+        query = (select(*columns).select_from(_CrossJoin(fts, Product.__table__, fts.c.id == Product.id))
+                 .where(*_sellable()))
     else:
         # One regular expression per term: pg_trgm answers it from the GIN index (an OR of many
-        # LIKEs made the planner scan the whole table). Patterns hold only letters, digits, spaces
-        # and "_", which becomes ".".
-        per_term = [Product.search_text.regexp_match(_pg_regex(term_patterns(t, typos))) for t in terms]
-        query = query.where(and_(*per_term) if every else or_(*per_term))
+        # LIKEs made the planner scan the whole table). Patterns hold only letters, digits and spaces.
+        per_term = [Product.search_text.regexp_match(_pg_regex(term_patterns(t, n))) for t, n in zip(terms, near)]
+        query = select(*columns).where(*_sellable(), and_(*per_term) if every else or_(*per_term))
     rows = session.execute(query.limit(limit))
     return [(row[0], row[1], row[2]) for row in rows]
 
@@ -470,7 +582,7 @@ def rank(raw: str | None, *, typing: bool = False, limit: int = MAX_CANDIDATES) 
     Kept: the products with the most query words found as typed; a typo counts as a word not
     found, so a typo-free partial match is not hidden by a match of every word through typos, and
     typo matches appear only when nothing has more words as typed.
-    Runs one to three SQL statements whatever the size of the catalogue. Listing and certificates
+    Runs one to four SQL statements whatever the size of the catalogue. Listing and certificates
     are not checked here (``browse`` does). An empty or wordless query ("%", "!!") matches nothing.
     """
     terms = parse_terms(raw, typing=typing)
@@ -482,22 +594,24 @@ def rank(raw: str | None, *, typing: bool = False, limit: int = MAX_CANDIDATES) 
     def complete_as_typed(found: list[Hit]) -> bool:
         return any(h.missing == 0 and h.inexact == 0 for h in found)
 
-    def more(every: bool, typos: bool) -> None:
+    def more(every: bool, near: list[list[str]] | None) -> None:
         seen = {h.product_id for h in hits}
-        hits.extend(h for h in _scored(terms, _candidates(terms, every, limit, typos), kinds, memo)
+        hits.extend(h for h in _scored(terms, _candidates(terms, every, limit, near), kinds, memo)
                      if h.product_id not in seen)
 
     hits: list[Hit] = []
     # 1. Every word as typed (or as the start of a word): when that finds something, typo matches
     #    would rank below and be dropped anyway, so the bounded candidates are all exact ones.
-    more(every=True, typos=False)
+    more(every=True, near=None)
     if not complete_as_typed(hits):
-        # 2. Every word, typos allowed; 3. when nobody has every word as typed, any word: products
-        #    with fewer words but no typo may be better ("shan tiet": the Shan tuyết teas, not
-        #    "than … tieu" by two typos).
-        more(every=True, typos=True)
+        # 2. Every word, typos allowed (the real words one typo away, looked up in the vocabulary);
+        #    3. when nobody has every word as typed, any word: products with fewer words but no
+        #    typo may be better ("shan tiet": the Shan tuyết teas, not "than … tieu" by two typos).
+        near = typo_words(terms)
+        if any(near):
+            more(every=True, near=near)
         if len(terms) > 1 and not complete_as_typed(hits):
-            more(every=False, typos=True)
+            more(every=False, near=near)
     if hits:
         # A typo is forgiven only when nothing answers as many words as typed ("mien dong" does
         # not list every "men" product, "mat ongg" lists the honeys).
