@@ -9,6 +9,12 @@ content type. The field names are every name a template's form or the code reads
 file). Afterwards the public pages that show stored text must not contain the script payload
 unescaped.
 
+The same attack runs again signed in as a customer, a shop manager, a producer user and an
+administrator (issue 17), with the world's real shop, product and producer among the path
+arguments, so each role's own pages (not only the sign-in redirect) take the hostile values; each
+role must have reached a minimum of its back-office pages. Routes that end the session or the
+account are attacked as a guest only.
+
 Bounded: ``EXAMPLES_PER_ROUTE`` examples per route and method (``HOSTILE_EXAMPLES`` to change),
 derandomised so a failure is reproduced by the same run.
 """
@@ -84,10 +90,6 @@ def _converter_kind(converter) -> str:
     return "int" if kind in ("IntegerConverter", "IdConverter") else "text"
 
 
-def _path_value(converter) -> st.SearchStrategy[str]:
-    return st.sampled_from(_PATH_SAMPLES[_converter_kind(converter)])
-
-
 def _routes(app):
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.endpoint == "static":
@@ -111,15 +113,85 @@ def test_no_route_answers_hostile_input_with_a_server_error(app, client, stocked
     run_attack(app, client, routes)
 
 
-def run_attack(app, client, routes) -> None:
-    """Send ``EXAMPLES_PER_ROUTE`` hostile requests to each (rule, method); fail on any 5xx."""
+# Signed in, the attack is lighter per route (four roles, every route each): every fifth hostile
+# value in every field at once, then a few of hypothesis's mixes.
+SIGNED_IN_SWEEP = HOSTILE[::5]
+SIGNED_IN_EXAMPLES = max(2, EXAMPLES_PER_ROUTE // 6)
+# Routes that end the signed-in session or the account itself: attacked as a guest only.
+SESSION_ENDERS = {"accounts.sign_out", "accounts.delete_account", "accounts.change_password",
+                  "accounts.change_email", "accounts.two_step_setup", "accounts.two_step_disable",
+                  "accounts.two_step_new_codes"}
+
+
+# Back-office endpoints each role must have reached with a 2xx during its attack (a guard against
+# an attack that only ever met the sign-in redirect).
+MIN_REACHED = {"customer": 0, "manager": 10, "producer": 2, "admin": 20}
+
+
+@pytest.fixture
+def hostile_world(stocked, make_shop, make_producer):
+    """A user of each back-office role (and a customer) over a shop with stock and a producer."""
+    from accounts_helpers import make_user
+
+    shop = make_shop("Cửa hàng OCOP Chợ Đồn")
+    inventory.receive(shop.id, stocked.id, 5)
+    db.session.commit()
+    return {
+        "paths": {"text": [shop.slug, stocked.slug, stocked.producer.slug], "int": [str(stocked.id), str(shop.id)]},
+        "customer": make_user("customer", email="khach@example.vn"),
+        "manager": make_user("staff", email="quanly@example.vn", shops=[shop.slug], shop_role="manager"),
+        "producer": make_user("producer", email="htx@example.vn", producer=stocked.producer.slug),
+        "admin": make_user("admin", email="quantri@example.vn"),
+    }
+
+
+@pytest.mark.parametrize("role", ["customer", "manager", "producer", "admin"])
+def test_no_route_answers_hostile_input_with_a_server_error_when_signed_in(app, client, hostile_world, role):
+    """The same attack with a signed-in customer, shop manager, producer user and administrator:
+    their own pages read the hostile values as ids, filters, quantities, dates and file fields."""
+    from accounts_helpers import sign_in
+
+    user = hostile_world[role]
+    routes = [(rule, method) for rule, method in _routes(app) if rule.endpoint not in SESSION_ENDERS]
+
+    def signed_in():
+        return client.get("/account/").status_code == 200
+
+    def ensure_signed_in():
+        if not signed_in():  # a route ended the session (a role change of someone else does not)
+            db.session.rollback()
+            account = db.session.get(type(user), user.id)
+            assert not account.disabled and account.deleted_at is None, f"{role}'s own requests closed the account"
+            sign_in(client, account.email)
+            assert signed_in(), f"{role} cannot sign in again"
+
+    ensure_signed_in()
+    # Path arguments: the world's real shop, product and producer first, so the attack reaches
+    # the role's own objects, then the usual malformed ones.
+    paths = {kind: hostile_world["paths"].get(kind, []) + values for kind, values in _PATH_SAMPLES.items()}
+    reached = run_attack(app, client, routes, sweep=SIGNED_IN_SWEEP, examples=SIGNED_IN_EXAMPLES,
+                         between_routes=ensure_signed_in, path_samples=paths)
+    # The attack got past sign-in: the role's own back-office pages answered it.
+    assert len(reached) >= MIN_REACHED[role], sorted(reached)
+
+
+def run_attack(app, client, routes, sweep=HOSTILE, examples=EXAMPLES_PER_ROUTE, between_routes=None,
+               path_samples=None) -> set[str]:
+    """Send hostile requests to each (rule, method): every value of ``sweep`` in every field at
+    once, then ``examples`` of hypothesis's mixes; fail on any 5xx. ``between_routes`` runs before
+    each route (signed-in attacks sign in again if a route ended the session); ``path_samples``
+    replaces ``_PATH_SAMPLES``. Returns the back-office endpoints that answered with a 2xx."""
+    path_samples = path_samples or _PATH_SAMPLES
     failures: list[str] = []
     sent = [0]
+    statuses: dict[int, int] = {}
+    reached: set[str] = set()  # back-office endpoints that answered at least once (2xx)
 
     def attacker(rule, method):
-        path_args = st.fixed_dictionaries({name: _path_value(rule._converters[name]) for name in rule.arguments})
+        path_args = st.fixed_dictionaries({name: st.sampled_from(path_samples[_converter_kind(rule._converters[name])])
+                                           for name in rule.arguments})
 
-        @settings(max_examples=EXAMPLES_PER_ROUTE, deadline=None, database=None, derandomize=True,
+        @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         @given(args=path_args, query=fields, form=fields, content_type=st.sampled_from(CONTENT_TYPES))
         def attack(args, query, form, content_type):
@@ -140,20 +212,26 @@ def run_attack(app, client, routes) -> None:
         except UnicodeEncodeError:
             return  # a lone surrogate cannot even be put on the wire: no client can send it
         sent[0] += 1
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        if rule.endpoint.split(".")[0] in ("staff", "admin", "backoffice", "portal") and response.status_code < 300:
+            reached.add(rule.endpoint)
         if response.status_code >= 500 and not (path == "/readyz" and response.status_code == 503):
             failures.append(f"{method} {path} {query!r:.200} {form!r:.200} {content_type} -> {response.status_code}")
 
     for rule, method in routes:
+        if between_routes is not None:
+            between_routes()
         # First every hostile value once in every field and path argument, then hypothesis's mixes.
-        samples = {name: _PATH_SAMPLES[_converter_kind(rule._converters[name])] for name in rule.arguments}
-        for index, value in enumerate(HOSTILE):
+        samples = {name: path_samples[_converter_kind(rule._converters[name])] for name in rule.arguments}
+        for index, value in enumerate(sweep):
             args = {name: options[index % len(options)] for name, options in samples.items()}
             pairs = [(name, value) for name in FIELD_NAMES]
             send(rule, method, _path_for(rule, args), pairs, pairs)
         attacker(rule, method)()
         db.session.rollback()
     assert failures == [], "\n".join(failures[:20])
-    assert sent[0] >= len(routes) * (len(HOSTILE) - 5)  # the attack really ran
+    assert sent[0] >= len(routes) * (len(sweep) - 5)  # the attack really ran
+    return reached
 
 
 def test_a_stored_script_is_never_rendered_unescaped(app, client, stocked):
