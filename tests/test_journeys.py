@@ -5,6 +5,11 @@ downloaded. Each journey saves a screenshot after every step in ``test-results/j
 (git ignores ``test-results/``) and fails on any console error, uncaught page error, failed
 request, HTTP error answer it did not expect, or a page wider than a 390 px phone.
 
+Every page a journey steps on is also checked with axe-core (tests/tools, from the npm registry,
+injected through DevTools so the page's CSP stays on; once per path): a serious or critical
+accessibility violation is a problem like a console error. Without axe-core (no npm) the check is
+left out locally and fails in CI.
+
 Skipped where Chromium or Playwright is missing, except in CI (CI=true), where they must be there.
 """
 from __future__ import annotations
@@ -25,6 +30,10 @@ SHOTS = ROOT / "test-results" / "journeys"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 IN_CI = bool(os.environ.get("CI"))
 PHONE = {"width": 390, "height": 844}
+AXE_JS = ROOT / "tests" / "tools" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_IMPACTS = ("serious", "critical")
+if IN_CI and not AXE_JS.is_file():
+    raise RuntimeError(f"axe-core is required in CI ({AXE_JS}: make test runs npm ci in tests/tools)")
 
 if not shutil.which(CHROMIUM) and not IN_CI:
     pytest.skip(f"Chromium not found at {CHROMIUM}", allow_module_level=True)
@@ -64,6 +73,7 @@ class Journey:
         self.page.set_default_timeout(20_000)
         self.problems: list[str] = []
         self.steps = 0
+        self.axe_checked: set[str] = set()  # paths already checked with axe-core
         self.expected_errors = set(expected_errors)
         self.page.on("console", lambda m: m.type == "error" and self.problems.append(
             f"console error on {self.page.url}: {m.text}"))
@@ -99,6 +109,20 @@ class Journey:
                                    + ' ' + Math.round(e.getBoundingClientRect().right));
             }""")
             self.problems.append(f"{label}: {overflow}px wider than the viewport at {self.page.url}: {culprits}")
+        self.check_accessibility(label)
+
+    def check_accessibility(self, label: str) -> None:
+        """axe-core on the page as it is now (once per path): serious and critical violations."""
+        path = self.page.url.removeprefix(self.base).split("?")[0].split("#")[0]
+        if not AXE_JS.is_file() or path in self.axe_checked:
+            return
+        self.axe_checked.add(path)
+        self.page.evaluate(AXE_JS.read_text(encoding="utf-8") + "\n;undefined")
+        result = self.page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+        for violation in result["violations"]:
+            if violation["impact"] in AXE_IMPACTS:
+                targets = [", ".join(n["target"]) for n in violation["nodes"]][:3]
+                self.problems.append(f"{label}: axe {violation['id']} ({violation['impact']}) on {path}: {targets}")
 
     def close(self) -> None:
         self.context.close()
