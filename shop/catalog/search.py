@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz.distance import OSA
-from sqlalchemy import DDL, Integer, and_, case, column, delete, event, false, func, inspect, literal, or_, select, text
+from sqlalchemy import (DDL, Integer, and_, column, delete, event, false, func, inspect, literal, literal_column, or_,
+                        select, text)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Join
@@ -610,7 +611,11 @@ def rank(raw: str | None, *, typing: bool = False, limit: int = MAX_CANDIDATES) 
         near = typo_words(terms)
         if any(near):
             more(every=True, near=near)
-        if len(terms) > 1 and not complete_as_typed(hits):
+        # Step 3 can only add products lacking a word, which rank below every product of step 2
+        # that has every word with as few typos: when those already fill ``limit``, it is skipped.
+        fewest = min((h.inexact for h in hits), default=None)
+        full = sum(1 for h in hits if h.missing == 0 and h.inexact == fewest) >= limit
+        if len(terms) > 1 and not complete_as_typed(hits) and not full:
             more(every=False, near=near)
     if hits:
         # A typo is forgiven only when nothing answers as many words as typed ("mien dong" does
@@ -648,10 +653,14 @@ class Ranking:
         return Product.id.in_([h.product_id for h in self.hits])
 
     def order(self):
-        """SQL expression to ORDER BY, ascending: the hit's score (lower is better)."""
+        """SQL expression to ORDER BY, ascending: the hit's score (lower is better).
+
+        Written out as SQL text: ids and scores are Python ints (``%d``), and building up to 600
+        bound ``WHEN`` clauses cost more than the query that uses them."""
         if not self.hits:
             return literal(0)
-        return case({h.product_id: h.score for h in self.hits}, value=Product.id, else_=literal(1 << 40))
+        whens = " ".join("WHEN %d THEN %d" % (h.product_id, h.score) for h in self.hits)
+        return literal_column(f"(CASE product.id {whens} ELSE {1 << 40} END)")
 
 
 def ranking(raw: str | None) -> Ranking:
