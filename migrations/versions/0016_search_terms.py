@@ -1,7 +1,7 @@
 """search_terms: the vocabulary typos are looked up in (issue 16)
 
 Revision ID: 0016_search_terms
-Revises: 0015_transfers
+Revises: 0016_admin_directory
 Create Date: 2026-12-01 10:50:00
 
 A new table, filled here from the products' folded search text (plain SQL reads; the word rule
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0016_search_terms'
-down_revision = '0015_transfers'
+down_revision = '0016_admin_directory'
 branch_labels = None
 depends_on = None
 
