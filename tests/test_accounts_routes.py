@@ -122,6 +122,8 @@ TABLE: list[Case] = [
     C("admin.shop_state", "POST", "/admin/shops/{shop_b}/retire", back_office({**ADMIN_ONLY, "admin": 409}),
       note="shop B has a shipment in progress"),
     C("admin.shop_state", "POST", "/admin/shops/no-such-shop/reopen", back_office(ADMIN_ONLY_MISSING)),
+    C("admin.new_product", "GET", "/admin/products/new?producer={producer_x}", back_office(ADMIN_ONLY)),
+    C("admin.new_product", "POST", "/admin/products/new", back_office({**ADMIN_ONLY, "admin": 400}), note="empty form"),
     C("admin.producers", "GET", "/admin/producers?q=htx&kind=cooperative&locality=none&state=all",
       back_office(ADMIN_ONLY)),
     C("admin.new_producer", "GET", "/admin/producers/new", back_office(ADMIN_ONLY)),
@@ -134,6 +136,22 @@ TABLE: list[Case] = [
     C("admin.producer_state", "POST", "/admin/producers/{producer_y}/reopen", back_office({**ADMIN_ONLY, "admin": 409}),
       note="producer Y is active"),
     C("admin.producer_state", "POST", "/admin/producers/no-such-producer/retire", back_office(ADMIN_ONLY_MISSING)),
+    C("admin.user", "GET", "/admin/users/{customer_id}", back_office(ADMIN_ONLY)),
+    C("admin.user", "GET", "/admin/users/2147483647", back_office(ADMIN_ONLY_MISSING)),
+    C("admin.user_role", "POST", "/admin/users/{customer_id}/role", back_office({**ADMIN_ONLY, "admin": 400}),
+      note="empty form: unknown role"),
+    C("admin.user_state", "POST", "/admin/users/{customer_id}/enable", back_office({**ADMIN_ONLY, "admin": 409}),
+      note="enabled already"),
+    C("admin.user_state", "POST", "/admin/users/2147483647/disable", back_office(ADMIN_ONLY_MISSING)),
+    C("admin.localities", "GET", "/admin/localities?q=na&kind=commune&merge=merged", back_office(ADMIN_ONLY)),
+    C("admin.new_locality", "GET", "/admin/localities/new", back_office(ADMIN_ONLY)),
+    C("admin.new_locality", "POST", "/admin/localities/new", back_office({**ADMIN_ONLY, "admin": 400}),
+      note="empty form"),
+    C("admin.locality", "GET", "/admin/localities/{locality_x}", back_office(ADMIN_ONLY)),
+    C("admin.locality", "GET", "/admin/localities/no-such-place", back_office(ADMIN_ONLY_MISSING)),
+    C("admin.locality", "POST", "/admin/localities/{locality_x}", back_office({**ADMIN_ONLY, "admin": 400}),
+      note="empty form"),
+    C("admin.locality", "POST", "/admin/localities/no-such-place", back_office(ADMIN_ONLY_MISSING)),
     # ---- the staff workspace (issue 13): shop A's staff see shop A only ------------------------
     C("staff.index", "GET", "/staff/", back_office(
         {"customer": 403, "clerk_a": 302, "manager_a": 302, "staff_b": 302, "producer_x": 403, "producer_y": 403,
@@ -269,10 +287,11 @@ TABLE: list[Case] = [
 
 
 @pytest.fixture
-def world(make_product, make_shop, make_producer):
+def world(make_product, make_shop, make_producer, make_locality):
     """Shops A and B, producers X and Y with one product each, stock, two orders, the eight users."""
     shop_a, shop_b = make_shop(slug="shop-a", ships_online=True), make_shop(slug="shop-b", ships_online=True)
-    producer_x, producer_y = make_producer(name="HTX X"), make_producer(name="HTX Y")
+    place = make_locality("Na Rì", slug="na-ri")
+    producer_x, producer_y = make_producer(name="HTX X", locality=place), make_producer(name="HTX Y")
     product_x = make_product("Gạo Nếp Tài", producer=producer_x)
     product_y = make_product("Chè Shan tuyết", producer=producer_y)
     lot_x = inventory.receive(shop_a.id, product_x.id, 10).lot_id
@@ -295,8 +314,9 @@ def world(make_product, make_shop, make_producer):
     db.session.commit()
     names = {"shop_a": shop_a.slug, "shop_b": shop_b.slug, "producer_x": producer_x.slug,
              "producer_y": producer_y.slug, "product_x": product_x.slug, "product_x_id": product_x.id,
-             "producer_x_id": producer_x.id, "lot_x": lot_x, "order_a": order_a.number,
-             "order_a_token": order_a.access_token, "order_b": order_b.number, "address": address.id}
+             "producer_x_id": producer_x.id, "locality_x": place.slug, "lot_x": lot_x, "order_a": order_a.number,
+             "order_a_token": order_a.access_token, "order_b": order_b.number, "address": address.id,
+             "customer_id": users["customer"].id}
     return {"users": {k: u.id for k, u in users.items()}, "names": names}
 
 

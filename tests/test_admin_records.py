@@ -99,7 +99,7 @@ def test_admin_retires_a_product_by_unlisting_it(admin_client, make_product):
     product = make_product("Trà nụ vối", price=90_000)
     db.session.commit()
     data = {"edit-name": "Trà nụ vối", "edit-name_en": "", "edit-unit": "hộp", "edit-unit_en": "box",
-            "edit-price": "95000"}
+            "edit-price": "95000", "edit-group": str(product.group_id), "edit-producer": product.producer.slug}
     assert admin_client.post(f"/admin/products/{product.slug}/edit", data=data).status_code == 302
     db.session.expire_all()
     product = db.session.get(Product, product.id)
@@ -117,7 +117,8 @@ def test_admin_retires_a_product_by_unlisting_it(admin_client, make_product):
 def test_a_bad_price_changes_nothing(admin_client, make_product, price, listed, message):
     product = make_product("Trà nụ vối", price=90_000)
     db.session.commit()
-    data = {"edit-name": "Trà nụ vối", "edit-price": price, "edit-listed": listed}
+    data = {"edit-name": "Trà nụ vối", "edit-price": price, "edit-listed": listed,
+            "edit-group": str(product.group_id), "edit-producer": product.producer.slug}
     response = admin_client.post(f"/admin/products/{product.slug}/edit", data=data)
     assert response.status_code == 400 and message in response.get_data(as_text=True)
     db.session.expire_all()

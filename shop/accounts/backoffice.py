@@ -147,8 +147,10 @@ def _new_user_form():
 
 @bp.route("/users", methods=["GET", "POST"])
 def users():
-    """The list of users, and the form an administrator creates one with. The new user gets no
-    password from anyone: an e-mailed link (the password reset link) lets them choose one."""
+    """The list of users (search by e-mail or name without diacritics; filters: role, shop,
+    state — ``shop.admin.people.search``; each links to the user's page ``/admin/users/<id>``),
+    and the form an administrator creates one with. The new user gets no password from anyone:
+    an e-mailed link (the password reset link) lets them choose one."""
     from flask import flash
     from flask_babel import gettext as _
 
@@ -176,6 +178,14 @@ def users():
             else:
                 flash(_("%(email)s can now choose a password with the link we have sent.", email=user.email), "success")
                 return redirect(url_for("backoffice.users"))
-    page_users = db.session.scalars(policy.users_for(current_user).limit(500)).all()
-    return render_template("backoffice/users.html", users=page_users, form=form, general=general,
+    from shop.admin import people
+    from shop.shops.models import Shop
+
+    args = request.args
+    filters = people.UserFilters(q=(args.get("q") or "").strip()[:100], role=(args.get("role") or "")[:20],
+                                 shop=(args.get(accounts.SHOP_FIELD) or "")[:120], state=(args.get("state") or "")[:20])
+    page_users, more = people.search(filters)
+    return render_template("backoffice/users.html", users=page_users, more=more, filters=filters,
+                           States=people.UserState, shops=db.session.scalars(select(Shop).order_by(Shop.name)).all(),
+                           limit=people.LIST_LIMIT, form=form, general=general,
                            field_errors=field_errors(form, NEW_USER_FIELDS)), status

@@ -98,9 +98,10 @@ def create_user(email: str, role: str, *, password: str | None = None, name: str
 
 
 def set_memberships(user: User, *, shops: Iterable[str] = (), shop_role: str = ShopRole.CLERK,
-                    producer: str | None = None) -> None:
-    """Replace the user's memberships: shops (staff, by slug, all with ``shop_role``) or one
-    producer (producer users). Administrators and customers have none.
+                    producer: str | None = None, shop_roles: dict[str, str] | None = None) -> None:
+    """Replace the user's memberships: shops (staff, by slug, all with ``shop_role`` unless
+    ``shop_roles`` gives a slug its own) or one producer (producer users). Administrators and
+    customers have none.
 
     Raises ``InvalidInput`` for unknown slugs or memberships that do not fit the role.
     """
@@ -116,16 +117,19 @@ def set_memberships(user: User, *, shops: Iterable[str] = (), shop_role: str = S
         raise InvalidInput(_("A producer user needs a producer."), field="producer")
     if user.role is Role.STAFF and not shops:
         raise InvalidInput(_("Shop staff need at least one shop."), field=SHOP_FIELD)
+    roles: dict[str, ShopRole] = {}
     try:
         shop_role = ShopRole(shop_role)
+        for slug in dict.fromkeys(shops):
+            roles[slug] = ShopRole((shop_roles or {}).get(slug) or shop_role)
     except ValueError:
         raise InvalidInput(_("Unknown role in the shop."), field="shop_role") from None
     wanted: dict[tuple[int | None, int | None], ShopRole | None] = {}  # (shop id, producer id): role
-    for slug in dict.fromkeys(shops):
+    for slug, role_in_shop in roles.items():
         shop = db.session.scalar(select(Shop).where(Shop.slug == slug))
         if shop is None:
             raise InvalidInput(_("No shop %(slug)s.", slug=slug), field=SHOP_FIELD)
-        wanted[(shop.id, None)] = shop_role
+        wanted[(shop.id, None)] = role_in_shop
     if producer:
         found = db.session.scalar(select(Producer).where(Producer.slug == producer))
         if found is None:
@@ -146,13 +150,14 @@ def set_memberships(user: User, *, shops: Iterable[str] = (), shop_role: str = S
 
 
 def set_role(user: User, role: str, *, shops: Iterable[str] = (), shop_role: str = ShopRole.CLERK,
-             producer: str | None = None) -> None:
-    """Give the user another role and the memberships that go with it; their sessions end."""
+             producer: str | None = None, shop_roles: dict[str, str] | None = None) -> None:
+    """Give the user another role and the memberships that go with it (``set_memberships``);
+    their sessions end."""
     try:
         user.role = Role(role)
     except ValueError:
         raise InvalidInput(_("Unknown role."), field="role") from None
-    set_memberships(user, shops=shops, shop_role=shop_role, producer=producer)
+    set_memberships(user, shops=shops, shop_role=shop_role, producer=producer, shop_roles=shop_roles)
     end_sessions(user)
 
 

@@ -11,6 +11,7 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 
 from shop.catalog.enums import CertificateKind, CertificateLevel
 from shop.orders.forms import choice
+from shop.places.enums import PlaceKind
 from shop.producers.enums import ProducerKind
 
 CERTIFICATE_FIELDS = ("kind", "stars", "score", "decision_number", "issuing_body", "level", "legal_basis",
@@ -102,15 +103,30 @@ SHOP_FIELDS = ("name", "address", "phone", "opening_hours", "opening_hours_en", 
 
 
 class ProductForm(FlaskForm):
+    """A product's details; ``group`` and ``producer`` choices are set by the view (``set_choices``)."""
+
     name = StringField(_l("Name"))
     name_en = StringField(_l("Name (English)"))
+    group = SelectField(_l("Product group"), validate_choice=False)
     unit = StringField(_l("Unit"))
     unit_en = StringField(_l("Unit (English)"))
+    weight_grams = StringField(_l("Weight (grams)"))
+    barcode = StringField(_l("Barcode (EAN-13)"))
     price = StringField(_l("Price (đồng)"))
     listed = BooleanField(_l("Listed (on sale while its certificate is valid)"))
+    producer = SelectField(_l("Producer"), validate_choice=False)
+
+    def set_choices(self, groups, producers, empty_label) -> "ProductForm":
+        """``groups``: ProductGroup rows (subgroups after their group); ``producers``: Producer rows."""
+        self.group.choices = [choice("", empty_label)] + [
+            choice(str(group.id), f"{group.code} · {group.name}") for group in groups]
+        self.producer.choices = [choice("", empty_label)] + [
+            choice(producer.slug, producer.name) for producer in producers]
+        return self
 
 
-PRODUCT_FIELDS = ("name", "name_en", "unit", "unit_en", "price", "listed")
+PRODUCT_FIELDS = ("name", "name_en", "group", "unit", "unit_en", "weight_grams", "barcode", "price", "listed",
+                  "producer")
 
 
 class ProducerForm(FlaskForm):
@@ -127,3 +143,15 @@ class ProducerForm(FlaskForm):
 
 
 PRODUCER_FIELDS = ("name", "kind", "locality", "address", "phone", "story", "story_en")
+
+
+class LocalityForm(FlaskForm):
+    """A place; ``parent`` and ``successor`` choices are set by the view (every place)."""
+
+    name = StringField(_l("Name"))
+    kind = SelectField(_l("Kind"), validate_choice=False, choices=[choice(kind.value, kind.label) for kind in PlaceKind])
+    parent = SelectField(_l("Inside (parent)"), validate_choice=False)
+    successor = SelectField(_l("Merged into (successor)"), validate_choice=False)
+
+
+LOCALITY_FIELDS = ("name", "kind", "parent", "successor")

@@ -19,14 +19,15 @@ from sqlalchemy import select
 from shop.admin.enums import AuditAction, AuditObject
 from shop.admin.models import AuditEntry
 from shop.catalog.models import Product
-from shop.errors import FieldErrors, InvalidTransition, NotFound
+from shop.errors import FieldErrors, InvalidInput, InvalidTransition, NotFound
 from shop.extensions import db
 from shop.inputs import column_text, whole_number
 from shop.phone import normalize_phone
 from shop.shops.models import Shop
 
 SHOP_FIELDS = ("name", "address", "phone", "opening_hours", "opening_hours_en", "offers_pickup", "ships_online")
-PRODUCT_FIELDS = ("name", "name_en", "unit", "unit_en", "price", "listed")
+PRODUCT_FIELDS = ("name", "name_en", "group", "unit", "unit_en", "weight_grams", "barcode", "price", "listed",
+                  "producer")
 MAX_PRICE = 100_000_000  # đồng; a price above it is a typing mistake
 MAX_HOURS_TEXT = 1000
 ACTIVE = Shop.active.key  # the field a retirement changes, as the history names it
@@ -152,33 +153,139 @@ def reopen_shop(shop_id: int, *, actor: str = "", user_id: int | None = None) ->
     return shop
 
 
-def edit_product(product_id: int, *, name: str, name_en: str, unit: str, unit_en: str, price: str | int,
-                 listed: bool, actor: str = "", user_id: int | None = None) -> Product:
-    """Change a product's names, unit, price (whole đồng, 0–100,000,000) and whether it is listed.
-    Unlisting retires it from sale (its page stays); listing needs a price above 0. Raises
-    ``NotFound`` or ``InvalidFields``; no entry when nothing changed."""
-    product = db.session.get(Product, product_id)
-    if product is None:
-        raise NotFound(_("No such product."))
-    errors = FieldErrors()
+EAN13_LENGTH = 13
+MAX_WEIGHT_GRAMS = 1_000_000  # a tonne: anything heavier is a typing mistake
+
+
+def ean13_check_digit(first12: str) -> int:
+    """The GS1 check digit of the first 12 digits of an EAN-13: weights 1, 3, 1, 3… from the
+    left, the digit that brings the sum to a multiple of 10 (GS1 General Specifications 7.9)."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
+    return (10 - total % 10) % 10
+
+
+def clean_barcode(raw: str | None, field: str = "barcode") -> str | None:
+    """A barcode as stored: None when empty, else 13 ASCII digits whose last is the EAN-13 check
+    digit (spaces and hyphens typed between groups are dropped). Raises ``InvalidInput(field)``
+    naming the expected check digit when only that is wrong."""
+    text = "".join((raw or "").split()).replace("-", "")
+    if not text:
+        return None
+    if not (len(text) == EAN13_LENGTH and text.isascii() and text.isdigit()):
+        raise InvalidInput(_("An EAN-13 barcode has 13 digits."), field=field)
+    expected = ean13_check_digit(text[:12])
+    if int(text[12]) != expected:
+        raise InvalidInput(_("The check digit is wrong: a barcode starting %(start)s ends in %(digit)d. "
+                             "Check the number on the label.", start=text[:12], digit=expected), field=field)
+    return text
+
+
+def _weight(errors: FieldErrors, raw) -> int | None:
+    text = "" if raw is None else str(raw).strip()
+    if not text:
+        return None
+    grams = whole_number(text, 1, MAX_WEIGHT_GRAMS)
+    if grams is None:
+        errors.add("weight_grams", _("Give the weight in whole grams, from 1 to 1,000,000."))
+    return grams
+
+
+def _product_values(errors: FieldErrors, *, name, name_en, unit, unit_en, price, listed, group, producer,
+                    weight_grams, barcode, except_id: int | None = None) -> dict:
+    """The checked values of a product form ({attribute: value}); problems go into ``errors``."""
+    from shop.catalog.models import ProductGroup
+    from shop.producers.models import Producer
+
     amount = whole_number(price, 0, MAX_PRICE)
     if amount is None:
         errors.add("price", _("Give the price in whole đồng, from 0 to 100,000,000."))
     elif listed and amount == 0:
         errors.add("listed", _("A product is listed only with a price."))
-    if listed and not product.listed and not product.producer.active:
-        errors.add("listed", _("This product's producer is retired: bring the producer back first."))
-    values = {
+    group_id = whole_number(group, 1) if group not in (None, "") else None
+    group_row = db.session.get(ProductGroup, group_id) if group_id is not None else None
+    if group_row is None:
+        errors.add("group", _("Choose the product group."))
+    producer_row = None
+    if producer not in (None, ""):
+        producer_row = db.session.scalar(select(Producer).where(Producer.slug == str(producer)[:160]))
+    if producer_row is None:
+        errors.add("producer", _("Choose the producer."))
+    code = errors.check(clean_barcode, barcode)
+    if code is not None:
+        other = db.session.scalar(select(Product).where(Product.barcode == code, Product.id != (except_id or 0)))
+        if other is not None:
+            errors.add("barcode", _("Another product already has this barcode: %(name)s.", name=other.name))
+    return {
         "name": errors.check(column_text, name, Product.name, "name", min_length=1),
         "name_en": errors.check(column_text, name_en, Product.name_en, "name_en"),
-        "unit": errors.check(column_text, unit, Product.unit, "unit"),
+        "group": group_row, "unit": errors.check(column_text, unit, Product.unit, "unit"),
         "unit_en": errors.check(column_text, unit_en, Product.unit_en, "unit_en"),
-        "price": amount, "listed": bool(listed),
+        "weight_grams": _weight(errors, weight_grams), "barcode": code, "price": amount, "listed": bool(listed),
+        "producer": producer_row,
     }
+
+
+def _shown(values: dict) -> dict:
+    """Values as the history shows them: a group by its code, a producer by its name."""
+    shown = dict(values)
+    if shown.get("group") is not None:
+        shown["group"] = shown["group"].code
+    if shown.get("producer") is not None:
+        shown["producer"] = shown["producer"].name
+    return shown
+
+
+def create_product(*, name: str, name_en: str = "", group, unit: str = "", unit_en: str = "", weight_grams=None,
+                   barcode: str | None = None, price: str | int, listed: bool = False, producer,
+                   actor: str = "", user_id: int | None = None) -> Product:
+    """A new product: names (Vietnamese required), ``group`` a ProductGroup id, unit, weight in
+    whole grams (1–1,000,000, empty allowed), barcode (empty, or an EAN-13 with a right check
+    digit, not another product's), price in whole đồng (0–100,000,000), listed (needs a price
+    and an active producer), ``producer`` a producer's slug. It is sold only once it also holds a
+    valid certificate. Raises ``InvalidFields``; writes a ``CREATE`` entry."""
+    from shop.text import slugify
+
+    errors = FieldErrors()
+    values = _product_values(errors, name=name, name_en=name_en, unit=unit, unit_en=unit_en, price=price,
+                             listed=listed, group=group, producer=producer, weight_grams=weight_grams,
+                             barcode=barcode)
+    if values["listed"] and values["producer"] is not None and not values["producer"].active:
+        errors.add("listed", _("This product's producer is retired: bring the producer back first."))
+    errors.raise_if_any()
+    base = (slugify(values["name"]) or "product")[:150]
+    slug, n = base, 1
+    while db.session.scalar(select(Product.id).where(Product.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    product = Product(slug=slug, **values)
+    db.session.add(product)
+    db.session.flush()
+    log(AuditObject.PRODUCT, product.id, AuditAction.CREATE, {}, _shown(values), actor=actor, user_id=user_id)
+    db.session.flush()
+    return product
+
+
+def edit_product(product_id: int, *, name: str, name_en: str, unit: str, unit_en: str, price: str | int,
+                 listed: bool, group, producer, weight_grams=None, barcode: str | None = None, actor: str = "",
+                 user_id: int | None = None) -> Product:
+    """Change a product's names, group, unit, weight, barcode, price (whole đồng,
+    0–100,000,000), producer and whether it is listed — the rules of ``create_product``.
+    Unlisting retires it from sale (its QR page stays); listing needs a price above 0 and an
+    active producer. Raises ``NotFound`` or ``InvalidFields``; no entry when nothing changed."""
+    product = db.session.get(Product, product_id)
+    if product is None:
+        raise NotFound(_("No such product."))
+    errors = FieldErrors()
+    values = _product_values(errors, name=name, name_en=name_en, unit=unit, unit_en=unit_en, price=price,
+                             listed=listed, group=group, producer=producer, weight_grams=weight_grams,
+                             barcode=barcode, except_id=product.id)
+    new_producer = values["producer"] or product.producer
+    if values["listed"] and not new_producer.active and (not product.listed or new_producer is not product.producer):
+        errors.add("listed", _("This product's producer is retired: bring the producer back first."))
     errors.raise_if_any()
     before, after = changes(product, values)
     if after:
         action = AuditAction.RETIRE if after.get("listed") is False else AuditAction.EDIT
-        log(AuditObject.PRODUCT, product.id, action, before, after, actor=actor, user_id=user_id)
+        log(AuditObject.PRODUCT, product.id, action, _shown(before), _shown(after), actor=actor, user_id=user_id)
     db.session.flush()
     return product

@@ -123,6 +123,19 @@ def _open_orders(product: Product):
                               .order_by(Order.id).limit(200)).all()
 
 
+def _product_choices(form: ProductForm) -> ProductForm:
+    """Every group (by code) and every producer (current ones; a retired one only if it is the
+    form's own) as the form's choices."""
+    from shop.catalog.models import ProductGroup
+    from shop.producers.models import Producer
+
+    groups = db.session.scalars(select(ProductGroup).order_by(ProductGroup.code)).all()
+    producers = db.session.scalars(select(Producer).where(or_(Producer.active.is_(True),
+                                                              Producer.slug == (form.producer.data or "")))
+                                   .order_by(Producer.name)).all()
+    return form.set_choices(groups, producers, _("Choose…"))
+
+
 def _render_product(product: Product, *, form=None, revoke_form=None, edit_form=None, errors=None, general=(),
                     status=200, which: str = ""):
     active = next((c for c in product.certificates if c.status is CertificateStatus.ACTIVE), None)
@@ -139,6 +152,11 @@ def _render_product(product: Product, *, form=None, revoke_form=None, edit_form=
     if edit_form is None:
         edit_form = ProductForm(formdata=None, prefix="edit", obj=product)
         edit_form.price.data = str(product.price)
+        edit_form.group.data = str(product.group_id)
+        edit_form.producer.data = product.producer.slug
+        edit_form.weight_grams.data = "" if product.weight_grams is None else str(product.weight_grams)
+        edit_form.barcode.data = product.barcode or ""
+    _product_choices(edit_form)
     history = records.history(AuditObject.PRODUCT, product.id)
     history += [entry for cert in product.certificates for entry in records.history(AuditObject.CERTIFICATE, cert.id)]
     history.sort(key=lambda entry: entry.id, reverse=True)
@@ -402,7 +420,7 @@ def import_confirm():
 def edit_product(slug: str):
     """Names, unit, price, listed; unlisting retires the product from sale."""
     product = _product_or_404(slug)
-    form = ProductForm(prefix="edit")
+    form = _product_choices(ProductForm(prefix="edit"))
     if not form.validate_on_submit():
         return _render_product(product, edit_form=form, general=[_("The form has expired. Please try again.")],
                                status=400, which="edit")
@@ -414,6 +432,28 @@ def edit_product(slug: str):
         errors, general = apply_errors(form, exc, PRODUCT_FIELDS)
         return _render_product(product, edit_form=form, errors=errors, general=general, status=400, which="edit")
     flash(_("The product is saved."), "success")
+    return redirect(url_for("admin.product", slug=product.slug))
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+def new_product():
+    """The form for a new product (POST creates it); ``?producer=<slug>`` chooses the producer.
+    A new product is sold only once it holds a valid certificate (recorded on its page next)."""
+    if request.method == "GET":
+        form = ProductForm(formdata=None)
+        form.producer.data = (request.args.get("producer") or "")[:160]
+        return render_template("admin/product_new.html", form=_product_choices(form), errors={}, general=[])
+    form = _product_choices(ProductForm())
+    try:
+        if not form.validate_on_submit():
+            raise InvalidInput(_("The form has expired. Please try again."))
+        product = records.create_product(**{name: form[name].data for name in PRODUCT_FIELDS}, **_who())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        errors, general = apply_errors(form, exc, PRODUCT_FIELDS)
+        return render_template("admin/product_new.html", form=form, errors=errors, general=general), 400
+    flash(_("The product is saved. Record its certificate to put it on sale."), "success")
     return redirect(url_for("admin.product", slug=product.slug))
 
 
@@ -478,3 +518,5 @@ def shop_state(slug: str, change: str):
           else _("The shop is open again."), "success")
     return redirect(url_for("admin.shop", slug=shop.slug))
 from shop.admin import producer_views as _producer_views  # noqa: E402,F401  (routes)
+from shop.admin import place_views as _place_views  # noqa: E402,F401  (routes)
+from shop.admin import people_views as _people_views  # noqa: E402,F401  (routes)
