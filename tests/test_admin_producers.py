@@ -149,7 +149,9 @@ def test_retiring_a_producer_takes_its_products_off_sale_and_bringing_it_back_re
     product = db.session.get(Product, on_sale.id)
     assert not product.listed and not product.sellable
     # Off sale everywhere the shop sells: the catalogue, the directory, the API, checkout.
-    assert "Miến dong Tài Hoan" not in guest.get("/products").get_data(as_text=True)
+    catalogue = guest.get("/products").get_data(as_text=True)
+    assert "Miến dong Tài Hoan" not in catalogue
+    assert "HTX Tài Hoan" not in catalogue  # nor in the catalogue's producer menu
     assert "HTX Tài Hoan" not in guest.get("/producers").get_data(as_text=True)
     api = guest.get(f"/api/v1/products/{on_sale.id}")
     assert api.status_code == 404 or api.get_json()["on_sale"] is False
