@@ -142,6 +142,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.catalog.views import bp as catalog_bp
     from shop.orders.views import bp as orders_bp
     from shop.payments.views import bp as payments_bp
+    from shop.portal import bp as portal_bp, views as _portal_views  # noqa: F401  (routes)
     from shop.producers.views import bp as producers_bp
     from shop.seo import bp as seo_bp
     from shop.inventory.views import bp as trace_bp
@@ -160,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(backoffice_bp, url_prefix="/backoffice")
     app.register_blueprint(admin_bp, url_prefix="/admin")  # administrators only (issue 14)
     app.register_blueprint(staff_bp, url_prefix="/staff")  # the shop staff's workspace (shop/staff/)
+    app.register_blueprint(portal_bp, url_prefix="/portal")  # the producer portal (shop/portal/, issue 15)
     app.register_blueprint(trace_bp, url_prefix="/q")  # QR stamps' trace pages (shop/inventory/trace.py)
     # The JSON API (/api/v1) authenticates nothing by cookie, so it has no CSRF to protect against.
     from shop.extensions import csrf

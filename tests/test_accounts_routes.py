@@ -59,6 +59,14 @@ C = Case
 ALL_BACK = {"customer": 403, **{r: 200 for r in BACK_OFFICE}}
 ADMIN_ONLY = {"customer": 403, **{r: 403 for r in BACK_OFFICE}, "admin": 200}
 ADMIN_ONLY_MISSING = {**ADMIN_ONLY, "admin": 404}
+# The portal's routes: (endpoint, method, URL, producer X, producer Y, administrator, note). X's
+# objects are X's; Y gets the 404 of a page that does not exist, and so does everyone for a guessed id.
+PORTAL_CASES = [
+    ("portal.producer", "GET", "/portal/{producer_x}", 200, 404, 200, "producer X's profile"),
+    ("portal.producer", "GET", "/portal/no-such-producer", 404, 404, 404, "missing: the same 404"),
+    ("portal.stock", "GET", "/portal/{producer_x}/stock", 200, 404, 200, "X's stock"),
+    ("portal.sales", "GET", "/portal/{producer_x}/sales", 200, 404, 200, "X's sales"),
+]
 TABLE: list[Case] = [
     # ---- the back office: the policy's 403 / 404 -------------------------------------------
     C("backoffice.index", "GET", "/backoffice/", back_office(ALL_BACK)),
@@ -192,6 +200,15 @@ TABLE: list[Case] = [
     C("staff.shipment", "GET", "/staff/shops/{shop_b}/orders/{order_b}", back_office(
         {"customer": 403, "clerk_a": 404, "manager_a": 404, "staff_b": 200, "producer_x": 403, "producer_y": 403,
          "admin": 200}), note="shop B's shipment"),
+
+    # ---- the producer portal (issue 15): a producer's own pages; another producer's are a 404 ----
+    C("portal.index", "GET", "/portal/", back_office(
+        {"customer": 403, "clerk_a": 403, "manager_a": 403, "staff_b": 403, "producer_x": 302, "producer_y": 302,
+         "admin": 200}), note="a producer goes to their own portal"),
+    *[C(endpoint, method, url, back_office(
+        {"customer": 403, "clerk_a": 403, "manager_a": 403, "staff_b": 403, "producer_x": status_x,
+         "producer_y": status_y, "admin": status_admin}), note=note)
+      for endpoint, method, url, status_x, status_y, status_admin, note in PORTAL_CASES],
 
     # ---- account pages -----------------------------------------------------------------------
     C("accounts.sign_in", "GET", "/account/sign-in", signed_in(302, guest=200), note="signed in: to the landing page"),
