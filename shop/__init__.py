@@ -129,6 +129,7 @@ def register_models() -> None:
     from shop.outbox import models as _outbox  # noqa: F401
     from shop.payments import models as _payments  # noqa: F401
     from shop.places import models as _places  # noqa: F401
+    from shop.portal import models as _portal  # noqa: F401  (photos and proposals)
     from shop.producers import models as _producers  # noqa: F401
     from shop.shops import models as _shops  # noqa: F401
 

@@ -66,6 +66,13 @@ PORTAL_CASES = [
     ("portal.producer", "GET", "/portal/no-such-producer", 404, 404, 404, "missing: the same 404"),
     ("portal.stock", "GET", "/portal/{producer_x}/stock", 200, 404, 200, "X's stock"),
     ("portal.sales", "GET", "/portal/{producer_x}/sales", 200, 404, 200, "X's sales"),
+    ("portal.story", "GET", "/portal/{producer_x}/story", 200, 404, 200, "X's story"),
+    ("portal.story", "POST", "/portal/{producer_x}/story", 200, 404, 200, "X's story, previewed"),
+    ("portal.product", "GET", "/portal/{producer_x}/products/{product_x}", 200, 404, 200, "X's product"),
+    ("portal.product", "POST", "/portal/{producer_x}/products/{product_x}", 200, 404, 200, "previewed"),
+    ("portal.product", "GET", "/portal/{producer_x}/products/{product_y}", 404, 404, 404,
+     "Y's product under X's slug"),
+    ("portal.preview", "POST", "/portal/preview", 200, 200, 200, "any producer's editor"),
 ]
 TABLE: list[Case] = [
     # ---- the back office: the policy's 403 / 404 -------------------------------------------
@@ -207,7 +214,8 @@ TABLE: list[Case] = [
          "admin": 200}), note="a producer goes to their own portal"),
     *[C(endpoint, method, url, back_office(
         {"customer": 403, "clerk_a": 403, "manager_a": 403, "staff_b": 403, "producer_x": status_x,
-         "producer_y": status_y, "admin": status_admin}), note=note)
+         "producer_y": status_y, "admin": status_admin}),
+      data={"action": "preview"}, note=note)
       for endpoint, method, url, status_x, status_y, status_admin, note in PORTAL_CASES],
 
     # ---- account pages -----------------------------------------------------------------------
@@ -330,7 +338,8 @@ def world(make_product, make_shop, make_producer, make_locality):
                                    "Thái Nguyên")
     db.session.commit()
     names = {"shop_a": shop_a.slug, "shop_b": shop_b.slug, "producer_x": producer_x.slug,
-             "producer_y": producer_y.slug, "product_x": product_x.slug, "product_x_id": product_x.id,
+             "producer_y": producer_y.slug, "product_x": product_x.slug, "product_y": product_y.slug,
+             "product_x_id": product_x.id,
              "producer_x_id": producer_x.id, "locality_x": place.slug, "lot_x": lot_x, "order_a": order_a.number,
              "order_a_token": order_a.access_token, "order_b": order_b.number, "address": address.id,
              "customer_id": users["customer"].id}

@@ -6,8 +6,9 @@ is a 404, the same answer as a producer that does not exist). Pages are private:
 """
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import format_date as babel_date
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
@@ -91,11 +92,129 @@ def sales(slug: str):
 
 
 def _tabs() -> list[tuple[str, str]]:
-    from flask_babel import gettext as _
-
-    return [("portal.producer", _("Profile")), ("portal.stock", _("Stock")), ("portal.sales", _("Sales"))]
+    return [("portal.producer", _("Profile")), ("portal.story", _("Story")), ("portal.stock", _("Stock")),
+            ("portal.sales", _("Sales"))]
 
 
 @bp.context_processor
 def _portal_globals():
     return {"portal_tabs": _tabs}
+
+
+# ---- the story and the descriptions (Markdown, with a preview) --------------------------------
+
+def _who() -> dict:
+    """The audit's actor and account for a service call."""
+    return {"actor": current_user.display_name, "user_id": current_user.id}
+
+
+def product_or_404(producer: Producer, product_slug: str):
+    """One of ``producer``'s products by slug; another producer's product (or none) is a 404."""
+    from shop.catalog.models import Product
+
+    product = db.session.scalar(select(Product).where(Product.slug == (product_slug or "")[:160],
+                                                      Product.producer_id == producer.id))
+    if product is None:
+        raise NotFound()
+    authorize(current_user, Action.PROPOSE_PRODUCT, product)
+    return product
+
+
+def _previews(form, fields) -> dict[str, str]:
+    from shop.markup import render_markdown
+    from shop.portal.services import clean_text
+
+    return {name: render_markdown(clean_text(form[name].data)) for name in fields}
+
+
+@bp.route("/<slug>/story", methods=["GET", "POST"])
+def story(slug: str):
+    """The story in Vietnamese and English (Markdown). "Preview" shows it as visitors will see it
+    (the page works without JavaScript; with it, the preview follows the typing: static/js/
+    markdown-preview.js); "Save" publishes it."""
+    from shop.errors import DomainError
+    from shop.forms import apply_errors
+    from shop.portal import services
+    from shop.portal.forms import StoryForm
+
+    producer = producer_or_404(slug)
+    fields = services.STORY_FIELDS
+    if request.method == "GET":
+        form = StoryForm(formdata=None, obj=producer)
+        return _render_texts("portal/story.html", producer, form, fields)
+    form = StoryForm()
+    if not form.validate_on_submit():
+        return _render_texts("portal/story.html", producer, form, fields,
+                             general=[_("The form has expired. Please try again.")], status=400)
+    if request.form.get("action") == "preview":
+        return _render_texts("portal/story.html", producer, form, fields, preview=True)
+    try:
+        changed = services.publish_story(producer.id, story=form.story.data, story_en=form.story_en.data, **_who())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        errors, general = apply_errors(form, exc, fields)
+        return _render_texts("portal/story.html", producer, form, fields, errors=errors, general=general,
+                             status=400)
+    flash(_("Your story is published.") if changed else _("Nothing has changed."), "success")
+    return redirect(url_for("portal.story", slug=producer.slug))
+
+
+@bp.route("/<slug>/products/<product>", methods=["GET", "POST"])
+def product(slug: str, product: str):
+    """A product's descriptions in Vietnamese and English (Markdown), as the story."""
+    from shop.errors import DomainError
+    from shop.forms import apply_errors
+    from shop.portal import services
+    from shop.portal.forms import DescriptionForm
+
+    producer = producer_or_404(slug)
+    item = product_or_404(producer, product)
+    fields = services.DESCRIPTION_FIELDS
+    if request.method == "GET":
+        form = DescriptionForm(formdata=None, obj=item)
+        return _render_texts("portal/product.html", producer, form, fields, product=item)
+    form = DescriptionForm()
+    if not form.validate_on_submit():
+        return _render_texts("portal/product.html", producer, form, fields, product=item,
+                             general=[_("The form has expired. Please try again.")], status=400)
+    if request.form.get("action") == "preview":
+        return _render_texts("portal/product.html", producer, form, fields, product=item, preview=True)
+    try:
+        changed = services.publish_descriptions(item.id, description=form.description.data,
+                                                description_en=form.description_en.data, **_who())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        errors, general = apply_errors(form, exc, fields)
+        return _render_texts("portal/product.html", producer, form, fields, product=item, errors=errors,
+                             general=general, status=400)
+    flash(_("The description is published.") if changed else _("Nothing has changed."), "success")
+    return redirect(url_for("portal.product", slug=producer.slug, product=item.slug))
+
+
+def _render_texts(template: str, producer: Producer, form, fields, *, errors=None, general=(), status=200,
+                  preview: bool = False, **context):
+    return render_template(template, producer=producer, form=form, fields=fields, errors=errors or {},
+                           general=list(general), previews=_previews(form, fields) if preview else {},
+                           **context), status
+
+
+@bp.post("/preview")
+def preview():
+    """The Markdown text posted (``text``) as visitors will see it: an HTML fragment made by the
+    same sanitiser as the public pages. For the editors' live preview; 400 for a text too long or
+    a form without its CSRF token."""
+    from shop.markup import render_markdown
+    from shop.portal.forms import PreviewForm
+    from shop.portal.services import TEXT_LIMIT, clean_text
+
+    policy.require(current_user, Action.VIEW_PRODUCER)
+    form = PreviewForm()
+    if not form.validate_on_submit():
+        return _("The form has expired. Please try again."), 400, {"Content-Type": "text/plain; charset=utf-8"}
+    text = clean_text(form.text.data)
+    if len(text) > TEXT_LIMIT:
+        return (_("At most %(num)d characters.", num=TEXT_LIMIT), 400,
+                {"Content-Type": "text/plain; charset=utf-8"})
+    return str(render_markdown(text)), 200, {"Content-Type": "text/html; charset=utf-8"}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, true
+from sqlalchemy import Boolean, ForeignKey, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.enums import EnumText, check_in
@@ -38,6 +38,9 @@ class Producer(CreatedMixin, db.Model):
     # Off once an administrator retires the producer (shop.admin.producers): it leaves the public
     # directory and its products are unlisted; nothing that orders or the ledger refer to is deleted.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Set by an administrator: this producer's small text edits (story, product descriptions) are
+    # published at once from the portal; otherwise they wait as proposals (shop/portal/proposals.py).
+    text_edits_publish: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     locality: Mapped[Optional["Locality"]] = relationship()
     products: Mapped[list["Product"]] = relationship(back_populates="producer", order_by="Product.name")
