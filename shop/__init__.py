@@ -143,7 +143,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.catalog.views import bp as catalog_bp
     from shop.orders.views import bp as orders_bp
     from shop.payments.views import bp as payments_bp
-    from shop.portal import bp as portal_bp, views as _portal_views  # noqa: F401  (routes)
+    from shop.portal import bp as portal_bp, review as _review, views as _portal_views  # noqa: F401  (routes)
     from shop.producers.views import bp as producers_bp
     from shop.seo import bp as seo_bp
     from shop.inventory.views import bp as trace_bp

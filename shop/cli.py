@@ -337,3 +337,6 @@ def init_app(app: Flask) -> None:
     from shop.accounts.cli import users_cli
 
     app.cli.add_command(users_cli)
+    from shop.portal.cli import portal_group
+
+    app.cli.add_command(portal_group)

@@ -73,6 +73,15 @@ PORTAL_CASES = [
     ("portal.product", "GET", "/portal/{producer_x}/products/{product_y}", 404, 404, 404,
      "Y's product under X's slug"),
     ("portal.preview", "POST", "/portal/preview", 200, 200, 200, "any producer's editor"),
+    ("portal.photos", "GET", "/portal/{producer_x}/products/{product_x}/photos", 200, 404, 200, "X's photos"),
+    ("portal.photos", "POST", "/portal/{producer_x}/products/{product_x}/photos", 400, 404, 400, "no file"),
+    ("portal.photos", "GET", "/portal/{producer_x}/products/{product_y}/photos", 404, 404, 404,
+     "Y's product under X's slug"),
+    ("portal.move_photo", "POST", "/portal/{producer_x}/products/{product_x}/photos/2147483647/up", 404, 404, 404,
+     "a guessed photo id"),
+    ("portal.remove_photo", "POST", "/portal/{producer_x}/products/{product_x}/photos/2147483647/remove", 404, 404,
+     404, "a guessed photo id"),
+    ("portal.cover", "POST", "/portal/{producer_x}/cover", 400, 404, 400, "no file"),
 ]
 TABLE: list[Case] = [
     # ---- the back office: the policy's 403 / 404 -------------------------------------------
@@ -167,6 +176,8 @@ TABLE: list[Case] = [
     C("admin.locality", "POST", "/admin/localities/{locality_x}", back_office({**ADMIN_ONLY, "admin": 400}),
       note="empty form"),
     C("admin.locality", "POST", "/admin/localities/no-such-place", back_office(ADMIN_ONLY_MISSING)),
+    C("admin.product_photos", "GET", "/admin/products/{product_x}/photos", back_office({**ADMIN_ONLY, "admin": 302}),
+      note="to the portal's photo page (issue 15)"),
     # ---- the staff workspace (issue 13): shop A's staff see shop A only ------------------------
     C("staff.index", "GET", "/staff/", back_office(
         {"customer": 403, "clerk_a": 302, "manager_a": 302, "staff_b": 302, "producer_x": 403, "producer_y": 403,

@@ -218,3 +218,145 @@ def preview():
         return (_("At most %(num)d characters.", num=TEXT_LIMIT), 400,
                 {"Content-Type": "text/plain; charset=utf-8"})
     return str(render_markdown(text)), 200, {"Content-Type": "text/html; charset=utf-8"}
+
+
+# ---- photos -------------------------------------------------------------------------------------
+
+def _upload() -> tuple[str, bytes]:
+    """The uploaded file's name and bytes (at most one byte over the limit: enough to refuse it)."""
+    from shop.portal.photos import FIELD, PHOTO_MAX_BYTES
+
+    upload = request.files.get(FIELD)
+    if upload is None:
+        return "", b""
+    return (upload.filename or "")[:200], upload.stream.read(PHOTO_MAX_BYTES + 1)
+
+
+def _render_photos(producer: Producer, item, *, general=(), status=200):
+    from shop.portal import photos
+
+    return render_template("portal/photos.html", producer=producer, product=item, photos=photos.photos_of(item.id),
+                           general=list(general), max_mb=photos.PHOTO_MAX_BYTES // (1024 * 1024),
+                           max_photos=photos.MAX_PHOTOS, heif=photos.heif_readable()), status
+
+
+def _checked_form() -> bool:
+    from shop.accounts.forms import EmptyForm
+
+    return EmptyForm().validate_on_submit()
+
+
+@bp.route("/<slug>/products/<product>/photos", methods=["GET", "POST"])
+def photos(slug: str, product: str):
+    """A product's photos in order (the first is the product's picture); POST uploads one more."""
+    from shop.errors import DomainError
+    from shop.portal import photos as service
+
+    producer = producer_or_404(slug)
+    item = product_or_404(producer, product)
+    if request.method == "GET":
+        return _render_photos(producer, item)
+    if not _checked_form():
+        return _render_photos(producer, item, general=[_("The form has expired. Please try again.")], status=400)
+    filename, data = _upload()
+    row = None
+    try:
+        row = service.add_photo(item.id, filename, data, **_who())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_photos(producer, item, general=[exc.message], status=400)
+    except Exception:
+        db.session.rollback()
+        if row is not None:
+            service.delete_files([row.path])
+        raise
+    flash(_("The photo is added."), "success")
+    return redirect(url_for("portal.photos", slug=producer.slug, product=item.slug))
+
+
+@bp.post("/<slug>/products/<product>/photos/<id:photo_id>/<any(first, up, down):move>")
+def move_photo(slug: str, product: str, photo_id: int, move: str):
+    """Move a photo to the front, one place earlier or one later."""
+    from shop.errors import NotFound as Missing
+    from shop.portal import photos as service
+
+    producer = producer_or_404(slug)
+    item = product_or_404(producer, product)
+    if not _checked_form():
+        return _render_photos(producer, item, general=[_("The form has expired. Please try again.")], status=400)
+    try:
+        service.move_photo(item.id, photo_id, {"first": -service.MAX_PHOTOS, "up": -1, "down": 1}[move], **_who())
+    except Missing:
+        raise NotFound() from None
+    db.session.commit()
+    flash(_("The photos are in their new order."), "success")
+    return redirect(url_for("portal.photos", slug=producer.slug, product=item.slug))
+
+
+@bp.post("/<slug>/products/<product>/photos/<id:photo_id>/remove")
+def remove_photo(slug: str, product: str, photo_id: int):
+    """Remove a photo: its row now, its file once that is committed."""
+    from shop.errors import NotFound as Missing
+    from shop.portal import photos as service
+
+    producer = producer_or_404(slug)
+    item = product_or_404(producer, product)
+    if not _checked_form():
+        return _render_photos(producer, item, general=[_("The form has expired. Please try again.")], status=400)
+    try:
+        path = service.remove_photo(item.id, photo_id, **_who())
+    except Missing:
+        raise NotFound() from None
+    db.session.commit()
+    service.delete_files([path])
+    flash(_("The photo is removed."), "success")
+    return redirect(url_for("portal.photos", slug=producer.slug, product=item.slug))
+
+
+@bp.post("/<slug>/cover")
+def cover(slug: str):
+    """Upload the producer's cover picture (the wide photo at the top of its public page)."""
+    from shop.errors import DomainError
+    from shop.portal import photos as service
+
+    producer = producer_or_404(slug)
+    if not _checked_form():
+        flash(_("The form has expired. Please try again."), "error")
+        return redirect(url_for("portal.story", slug=producer.slug)), 303
+    filename, data = _upload()
+    try:
+        path, old = service.set_cover(producer.id, filename, data, **_who())
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        from shop.portal.forms import StoryForm
+
+        return _render_texts("portal/story.html", producer, StoryForm(formdata=None, obj=producer),
+                             _story_fields(), general=[exc.message], status=400)
+    service.delete_files([old] if old and old != path else [])
+    flash(_("The cover picture is changed."), "success")
+    return redirect(url_for("portal.story", slug=producer.slug))
+
+
+def _story_fields():
+    from shop.portal.services import STORY_FIELDS
+
+    return STORY_FIELDS
+
+
+@bp.errorhandler(413)
+def _too_large(_error):
+    """An upload over the site's request limit (``MAX_CONTENT_LENGTH``): the page again, with the
+    reason (the request was not read, nothing changed)."""
+    from shop.portal.photos import PHOTO_MAX_BYTES
+
+    message = _("The photo is larger than %(mb)d MB.", mb=PHOTO_MAX_BYTES // (1024 * 1024))
+    args = request.view_args or {}
+    producer = producer_or_404(args.get("slug", ""))
+    if args.get("product"):
+        return _render_photos(producer, product_or_404(producer, args["product"]), general=[message], status=413)
+    from shop.portal.forms import StoryForm
+
+    return _render_texts("portal/story.html", producer, StoryForm(formdata=None, obj=producer), _story_fields(),
+                         general=[message], status=413)
