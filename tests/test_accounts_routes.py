@@ -82,6 +82,13 @@ PORTAL_CASES = [
     ("portal.remove_photo", "POST", "/portal/{producer_x}/products/{product_x}/photos/2147483647/remove", 404, 404,
      404, "a guessed photo id"),
     ("portal.cover", "POST", "/portal/{producer_x}/cover", 400, 404, 400, "no file"),
+    ("portal.propose", "POST", "/portal/{producer_x}/products/{product_x}/propose", 400, 404, 400, "empty form"),
+    ("portal.propose", "POST", "/portal/{producer_x}/products/{product_y}/propose", 404, 404, 404,
+     "Y's product under X's slug"),
+    ("portal.proposals", "GET", "/portal/{producer_x}/proposals", 200, 404, 200, "X's proposals"),
+    ("portal.proposals", "POST", "/portal/{producer_x}/proposals", 400, 404, 400, "an empty new product"),
+    ("portal.withdraw", "POST", "/portal/{producer_x}/proposals/2147483647/withdraw", 404, 404, 404,
+     "a guessed proposal id"),
 ]
 TABLE: list[Case] = [
     # ---- the back office: the policy's 403 / 404 -------------------------------------------
@@ -176,6 +183,10 @@ TABLE: list[Case] = [
     C("admin.locality", "POST", "/admin/localities/{locality_x}", back_office({**ADMIN_ONLY, "admin": 400}),
       note="empty form"),
     C("admin.locality", "POST", "/admin/localities/no-such-place", back_office(ADMIN_ONLY_MISSING)),
+    C("admin.proposals", "GET", "/admin/proposals", back_office(ADMIN_ONLY), note="the approval queue (issue 15)"),
+    C("admin.decide", "POST", "/admin/proposals/2147483647/approve", back_office(ADMIN_ONLY_MISSING)),
+    C("admin.producer_text_edits", "POST", "/admin/producers/{producer_y}/text-edits",
+      back_office({**ADMIN_ONLY, "admin": 302}), note="the publish-at-once flag"),
     C("admin.product_photos", "GET", "/admin/products/{product_x}/photos", back_office({**ADMIN_ONLY, "admin": 302}),
       note="to the portal's photo page (issue 15)"),
     # ---- the staff workspace (issue 13): shop A's staff see shop A only ------------------------

@@ -35,7 +35,7 @@ def _clean(html: str, forbidden=FORBIDDEN) -> bool:
 
 @pytest.fixture
 def producer_x(client, make_product, make_producer):
-    producer = make_producer(name="HTX Tài Hoan", story="Câu chuyện cũ")
+    producer = make_producer(name="HTX Tài Hoan", story="Câu chuyện cũ", text_edits_publish=True)
     product = make_product("Miến dong Tài Hoan", producer=producer, description="Mô tả cũ")
     other = make_producer(name="HTX Bản Cháo")
     other_product = make_product("Chè Shan tuyết", producer=other)

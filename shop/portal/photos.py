@@ -26,7 +26,7 @@ picture.
 How a file ends: a photo removed from the portal loses its row in the same transaction, and its
 file and WebP copies are deleted once that transaction has committed (``delete_files``). A file
 whose deletion did not happen (the process stopped in between) or whose row was never committed
-(an upload that failed after writing) is an orphan: ``flask --app wsgi portal orphans`` lists the
+(an upload that failed after writing) is an orphan: ``.venv/bin/flask --app wsgi portal orphans`` lists the
 files under ``photos/`` and ``covers/`` that nothing refers to, ``--delete`` removes them. Pictures
 outside those folders (the demo's ``products/``) are never deleted by the portal.
 """

@@ -92,13 +92,15 @@ def sales(slug: str):
 
 
 def _tabs() -> list[tuple[str, str]]:
-    return [("portal.producer", _("Profile")), ("portal.story", _("Story")), ("portal.stock", _("Stock")),
-            ("portal.sales", _("Sales"))]
+    return [("portal.producer", _("Profile")), ("portal.story", _("Story")), ("portal.proposals", _("Proposals")),
+            ("portal.stock", _("Stock")), ("portal.sales", _("Sales"))]
 
 
 @bp.context_processor
 def _portal_globals():
-    return {"portal_tabs": _tabs}
+    from shop.portal.enums import ProposalState
+
+    return {"portal_tabs": _tabs, "ProposalState": ProposalState}
 
 
 # ---- the story and the descriptions (Markdown, with a preview) --------------------------------
@@ -148,16 +150,27 @@ def story(slug: str):
                              general=[_("The form has expired. Please try again.")], status=400)
     if request.form.get("action") == "preview":
         return _render_texts("portal/story.html", producer, form, fields, preview=True)
+    from shop.portal import proposals
+
     try:
-        changed = services.publish_story(producer.id, story=form.story.data, story_en=form.story_en.data, **_who())
+        result = proposals.submit_story(producer.id, story=form.story.data, story_en=form.story_en.data, **_who())
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         errors, general = apply_errors(form, exc, fields)
         return _render_texts("portal/story.html", producer, form, fields, errors=errors, general=general,
                              status=400)
-    flash(_("Your story is published.") if changed else _("Nothing has changed."), "success")
+    flash(_flash_for(result, _("Your story is published.")), "success")
     return redirect(url_for("portal.story", slug=producer.slug))
+
+
+def _flash_for(result, published: str) -> str:
+    """What a producer is told after saving a text: published, sent for review, or unchanged."""
+    from shop.portal.models import Proposal
+
+    if isinstance(result, Proposal):
+        return _("Sent for review: an administrator will publish it. You can follow it under Proposals.")
+    return published if result else _("Nothing has changed.")
 
 
 @bp.route("/<slug>/products/<product>", methods=["GET", "POST"])
@@ -180,24 +193,35 @@ def product(slug: str, product: str):
                              general=[_("The form has expired. Please try again.")], status=400)
     if request.form.get("action") == "preview":
         return _render_texts("portal/product.html", producer, form, fields, product=item, preview=True)
+    from shop.portal import proposals
+
     try:
-        changed = services.publish_descriptions(item.id, description=form.description.data,
-                                                description_en=form.description_en.data, **_who())
+        result = proposals.submit_descriptions(item.id, description=form.description.data,
+                                               description_en=form.description_en.data, **_who())
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         errors, general = apply_errors(form, exc, fields)
         return _render_texts("portal/product.html", producer, form, fields, product=item, errors=errors,
                              general=general, status=400)
-    flash(_("The description is published.") if changed else _("Nothing has changed."), "success")
+    flash(_flash_for(result, _("The description is published.")), "success")
     return redirect(url_for("portal.product", slug=producer.slug, product=item.slug))
 
 
 def _render_texts(template: str, producer: Producer, form, fields, *, errors=None, general=(), status=200,
                   preview: bool = False, **context):
+    from shop.portal.forms import ChangeForm
+
+    if "product" in context and "change_form" not in context:
+        change_form = ChangeForm(formdata=None, obj=context["product"], prefix="change")
+        change_form.price.data = str(context["product"].price)
+        context["change_form"] = change_form
+    context.setdefault("change_errors", {})
+    context.setdefault("change_general", [])
+    submit = _("Publish") if producer.text_edits_publish else _("Send for review")
     return render_template(template, producer=producer, form=form, fields=fields, errors=errors or {},
                            general=list(general), previews=_previews(form, fields) if preview else {},
-                           **context), status
+                           submit_label=submit, **context), status
 
 
 @bp.post("/preview")
@@ -360,3 +384,112 @@ def _too_large(_error):
 
     return _render_texts("portal/story.html", producer, StoryForm(formdata=None, obj=producer), _story_fields(),
                          general=[message], status=413)
+
+
+# ---- proposals ----------------------------------------------------------------------------------
+
+@bp.post("/<slug>/products/<product>/propose")
+def propose(slug: str, product: str):
+    """Propose new names, unit or price for a product: an administrator decides."""
+    from shop.errors import DomainError
+    from shop.forms import apply_errors
+    from shop.portal import proposals, services
+    from shop.portal.forms import CHANGE_FIELDS, ChangeForm, DescriptionForm
+
+    producer = producer_or_404(slug)
+    item = product_or_404(producer, product)
+    form = ChangeForm(prefix="change")
+
+    def again(errors=None, general=()):
+        return _render_texts("portal/product.html", producer, DescriptionForm(formdata=None, obj=item),
+                             services.DESCRIPTION_FIELDS, product=item, change_form=form,
+                             change_errors=errors or {}, change_general=list(general), status=400)
+
+    if not form.validate_on_submit():
+        return again(general=[_("The form has expired. Please try again.")])
+    try:
+        proposals.propose_change(item.id, {name: form[name].data for name in CHANGE_FIELDS},
+                                 user_id=current_user.id)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        errors, general = apply_errors(form, exc, CHANGE_FIELDS)
+        return again(errors, general)
+    flash(_("Sent for review: an administrator will publish it. You can follow it under Proposals."), "success")
+    return redirect(url_for("portal.proposals", slug=producer.slug))
+
+
+def _new_product_form(formdata=True):
+    from shop.catalog.models import ProductGroup
+    from shop.portal.forms import NewProductForm
+
+    form = NewProductForm() if formdata else NewProductForm(formdata=None)
+    groups = db.session.scalars(select(ProductGroup).order_by(ProductGroup.code)).all()
+    form.group.choices = [("", "—")] + [(g.code, f"{g.code} {localized_name(g)}") for g in groups]
+    return form
+
+
+def localized_name(obj) -> str:
+    from shop.i18n import localized
+
+    return localized(obj, "name")
+
+
+@bp.route("/<slug>/proposals", methods=["GET", "POST"])
+def proposals(slug: str):
+    """The producer's proposals and their decisions; POST proposes a new product."""
+    from shop.errors import DomainError
+    from shop.forms import apply_errors
+    from shop.portal import proposals as service
+    from shop.portal.forms import NEW_PRODUCT_FIELDS
+
+    producer = producer_or_404(slug)
+    errors, general, status = {}, [], 200
+    if request.method == "GET":
+        form = _new_product_form(formdata=False)
+    else:
+        policy.require(current_user, Action.PROPOSE_PRODUCT)
+        form = _new_product_form()
+        status = 400
+        if not form.validate_on_submit():
+            general = [_("The form has expired. Please try again.")]
+        else:
+            try:
+                service.propose_new_product(producer.id, {name: form[name].data for name in NEW_PRODUCT_FIELDS},
+                                            user_id=current_user.id)
+                db.session.commit()
+            except DomainError as exc:
+                db.session.rollback()
+                errors, general = apply_errors(form, exc, NEW_PRODUCT_FIELDS)
+            else:
+                flash(_("Sent for review: an administrator will publish it. You can follow it under Proposals."),
+                      "success")
+                return redirect(url_for("portal.proposals", slug=producer.slug))
+    return render_template("portal/proposals.html", producer=producer, items=service.of_producer(producer.id),
+                           form=form, errors=errors, general=general), status
+
+
+@bp.post("/<slug>/proposals/<id:proposal_id>/withdraw")
+def withdraw(slug: str, proposal_id: int):
+    """Take back a proposal that waits; another producer's (or a guessed) id is a 404."""
+    from shop.errors import DomainError
+    from shop.errors import NotFound as Missing
+    from shop.portal import proposals as service
+
+    producer = producer_or_404(slug)
+    try:
+        service.get(proposal_id, producer.id)
+    except Missing:
+        raise NotFound() from None
+    if not _checked_form():
+        flash(_("The form has expired. Please try again."), "error")
+        return redirect(url_for("portal.proposals", slug=producer.slug))
+    try:
+        service.withdraw(proposal_id, producer.id)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("portal.proposals", slug=producer.slug)), 303
+    flash(_("The proposal is withdrawn."), "success")
+    return redirect(url_for("portal.proposals", slug=producer.slug))
