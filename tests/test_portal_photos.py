@@ -182,6 +182,8 @@ def test_an_upload_over_the_sites_request_limit_gets_the_page_with_the_reason(cl
     response = upload(client, shelf["url"], b"\xff\xd8\xff" + b"\x00" * (9 * 1024 * 1024))
     assert response.status_code == 413 and "lớn hơn 5 MB" in response.get_data(as_text=True)
     assert photo_rows(shelf["mien"]) == []
+    che_url = f"/portal/{shelf['y'].slug}/products/{shelf['che'].slug}/photos"
+    assert upload(client, che_url, b"\xff\xd8\xff" + b"\x00" * (9 * 1024 * 1024)).status_code == 404
 
 
 def test_the_cover_picture_is_replaced_and_the_old_file_deleted(client, shelf):

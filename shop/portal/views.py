@@ -375,11 +375,17 @@ def _too_large(_error):
     reason (the request was not read, nothing changed)."""
     from shop.portal.photos import PHOTO_MAX_BYTES
 
+    from werkzeug.exceptions import HTTPException
+
     message = _("The photo is larger than %(mb)d MB.", mb=PHOTO_MAX_BYTES // (1024 * 1024))
     args = request.view_args or {}
-    producer = producer_or_404(args.get("slug", ""))
-    if args.get("product"):
-        return _render_photos(producer, product_or_404(producer, args["product"]), general=[message], status=413)
+    try:
+        producer = producer_or_404(args.get("slug", ""))
+        item = product_or_404(producer, args["product"]) if args.get("product") else None
+    except HTTPException as refused:  # another producer's page, or a role without the action
+        return refused
+    if item is not None:
+        return _render_photos(producer, item, general=[message], status=413)
     from shop.portal.forms import StoryForm
 
     return _render_texts("portal/story.html", producer, StoryForm(formdata=None, obj=producer), _story_fields(),
