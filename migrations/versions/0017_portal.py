@@ -1,7 +1,7 @@
 """portal: product photos, proposals, the producer's text-edit flag (issue 15)
 
 Revision ID: 0017_portal
-Revises: 0016_admin_directory, 0016_search_terms
+Revises: 0016_search_terms
 Create Date: 2026-12-01 10:19:08
 
 New tables ``product_photo`` and ``proposal``; ``producer.text_edits_publish`` (off for every
@@ -14,9 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017_portal'
-# Both 0016 revisions came from 0015 (issues 14 and 16 landed side by side): this one joins them,
-# so the history has one head again.
-down_revision = ('0016_admin_directory', '0016_search_terms')
+down_revision = '0016_search_terms'
 branch_labels = None
 depends_on = None
 
