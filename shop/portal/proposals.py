@@ -12,7 +12,8 @@ like everything else (``submit_story``, ``submit_descriptions``).
 How a proposal ends (``TRANSITIONS``: only ``pending`` moves, once):
 - **approved** by an administrator, with an optional note: the change is applied through the
   catalogue's services (``shop.admin.records.edit_product`` for names, unit and price;
-  ``shop.portal.services`` for descriptions and the story; a new product is created unlisted,
+  ``shop.portal.services`` for descriptions and the story; a new product through
+  ``records.create_product``, unlisted,
   without a certificate), each writing its audit entry whose actor names the administrator and
   the proposal's author (``"<admin> (proposal #12 by <producer user>)"``, account: the
   administrator); the proposal keeps both accounts (``proposed_by``, ``decided_by``);
@@ -221,25 +222,26 @@ def _apply(proposal: Proposal, actor: str, user_id: int | None) -> None:
                                story_en=changes.get("story_en", producer.story_en), **who)
         return
     if proposal.kind is ProposalKind.NEW_PRODUCT:
-        from shop.catalog.province_import import _unique_slug
-
         group_id = db.session.scalar(select(ProductGroup.id).where(ProductGroup.code == changes.get("group")))
         if group_id is None:
             raise InvalidInput(_("Choose the product's OCOP group."), field="group")
-        values = {field: changes.get(field) or "" for field in NEW_PRODUCT_FIELDS if field not in ("group", "price")}
-        product = Product(producer_id=proposal.producer_id, group_id=group_id, slug=_unique_slug(Product, values["name"]),
-                          price=int(changes.get("price") or 0), listed=False, **values)
-        db.session.add(product)
-        db.session.flush()
-        records.log(AuditObject.PRODUCT, product.id, AuditAction.CREATE, {}, {**values, "price": product.price},
-                    **who)
+        product = records.create_product(
+            name=changes.get("name") or "", name_en=changes.get("name_en") or "", group=group_id,
+            unit=changes.get("unit") or "", unit_en=changes.get("unit_en") or "", price=int(changes.get("price") or 0),
+            listed=False, producer=proposal.producer.slug, **who)
+        texts = {field: changes.get(field) or "" for field in services.DESCRIPTION_FIELDS}
+        if any(texts.values()):
+            services.publish_descriptions(product.id, **texts, **who)
         proposal.product_id = product.id
         return
     product = proposal.product
     named = {field: changes[field] for field in NAME_FIELDS + ("price",) if field in changes}
     if named:
         current = {field: getattr(product, field) for field in NAME_FIELDS + ("price",)}
-        records.edit_product(product.id, **{**current, **named}, listed=product.listed, **who)
+        # Everything else as it is: the catalogue's own edit, with its rules and its audit entry.
+        records.edit_product(product.id, **{**current, **named}, listed=product.listed, group=product.group_id,
+                             producer=product.producer.slug, weight_grams=product.weight_grams,
+                             barcode=product.barcode, **who)
     texts = {field: changes[field] for field in services.DESCRIPTION_FIELDS if field in changes}
     if texts:
         services.publish_descriptions(product.id, **{**{f: getattr(product, f) for f in services.DESCRIPTION_FIELDS},
