@@ -108,6 +108,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            _run_on_sqlite(connection, conf_args)
+            return
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -116,6 +119,44 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+
+
+def _run_on_sqlite(connection, conf_args):
+    """Migrations on SQLite: foreign keys off while tables are rebuilt, and one transaction.
+
+    Batch migrations rebuild a table (copy, drop, rename). With foreign keys on, dropping a table
+    that other rows point at fails ("FOREIGN KEY constraint failed" on ``DROP TABLE producer``):
+    SQLite's own procedure for such changes turns them off first and runs ``PRAGMA
+    foreign_key_check`` before committing (https://www.sqlite.org/lang_altertable.html, "Making
+    Other Kinds Of Table Schema Changes"). The pragma is a no-op inside a transaction, so it is set
+    before ours begins. And pysqlite would commit each DDL statement on its own, leaving a failed
+    migration half applied (its tables made, its revision not recorded): the driver's own
+    transaction handling is turned off and one explicit BEGIN covers the whole run, so a failure
+    rolls everything back (SQLite's DDL is transactional). Both settings are restored for the
+    pooled connection afterwards.
+    """
+    driver = connection.connection.driver_connection
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()
+    previous = driver.isolation_level
+    driver.isolation_level = None
+    try:
+        context.configure(connection=connection, target_metadata=get_metadata(), transactional_ddl=True,
+                          **conf_args)
+        connection.exec_driver_sql("BEGIN")
+        try:
+            context.run_migrations()
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"the migration leaves rows pointing at nothing: {broken[:5]}")
+        except BaseException:
+            connection.exec_driver_sql("ROLLBACK")
+            raise
+        connection.exec_driver_sql("COMMIT")
+    finally:
+        driver.isolation_level = previous
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
 
 
 if context.is_offline_mode():
