@@ -80,8 +80,8 @@ def test_forty_simultaneous_checkouts_for_ten_units_sell_exactly_ten(app, make_p
     assert inventory.ledger_mismatches() == []
 
 
-@pytest.mark.postgres
 def test_a_double_click_on_place_order_makes_one_order(app, make_product, make_shop):
+    """On both databases: PostgreSQL's row lock, SQLite's write lock (``carts.lock_cart``)."""
     product = make_product("Gạo Nếp Tài", stars=4, price=200_000)
     shop = make_shop(ships_online=True)
     inventory.receive(shop.id, product.id, 5)

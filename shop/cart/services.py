@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from shop.cart.models import Cart, CartItem
@@ -58,7 +58,8 @@ def find_cart(token: str | None) -> Cart | None:
 
 
 def lock_cart(cart: Cart) -> Cart:
-    """Re-read a cart and its items under a row lock (``FOR UPDATE`` on PostgreSQL).
+    """Re-read a cart and its items under a row lock (``FOR UPDATE`` on PostgreSQL; on SQLite,
+    which has no row locks, the database's write lock, taken by a no-op update of the cart).
 
     Two clicks at once (add to cart, place order) then run one after the other instead of both
     inserting the same line or both turning one cart into two orders.
@@ -66,6 +67,10 @@ def lock_cart(cart: Cart) -> Cart:
     if cart.id is None:
         return cart
     db.session.flush()  # the reload below must not drop unsaved changes
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE: a write takes its database-wide write lock now, so a second
+        # click waits here (busy_timeout) until the first commits, then reads the ordered cart.
+        db.session.execute(update(Cart).where(Cart.id == cart.id).values(id=Cart.id))
     locked = db.session.scalars(
         select(Cart).where(Cart.id == cart.id).with_for_update()
         .options(selectinload(Cart.items).selectinload(CartItem.product).selectinload(Product.certificates))
