@@ -203,3 +203,17 @@ def test_a_retired_producers_orders_and_ledger_stay(admin_client, make_producer,
 def test_unknown_producer_is_404(admin_client):
     assert admin_client.get("/admin/producers/nobody").status_code == 404
     assert admin_client.post("/admin/producers/nobody/retire").status_code == 404
+
+
+def test_the_kind_and_level_choices_are_in_the_page_language(admin_client):
+    """Form choices declared at import are translated when the page is drawn, not frozen in English."""
+    admin_client.set_cookie("lang", "vi")
+    page = admin_client.get("/admin/producers/new").get_data(as_text=True)
+    assert "Hợp tác xã" in page and ">Cooperative<" not in page
+    page = admin_client.get("/admin/localities/new").get_data(as_text=True)
+    assert ">Commune<" not in page and ">Province<" not in page
+    page = admin_client.get("/admin/import").get_data(as_text=True)
+    assert "provincial level" not in page
+    admin_client.set_cookie("lang", "en")
+    english = admin_client.get("/admin/producers/new").get_data(as_text=True)
+    assert ">Cooperative<" in english

@@ -27,7 +27,7 @@ class CertificateForm(FlaskForm):
     decision_number = StringField(_l("Decision number"))
     issuing_body = StringField(_l("Issuing body"))
     level = SelectField(_l("Level of the issuing body"), validate_choice=False,
-                        choices=[choice(level.value, level.label) for level in CertificateLevel],
+                        choices=[choice(level.value, level.lazy_label) for level in CertificateLevel],
                         default=CertificateLevel.PROVINCE.value)
     legal_basis = StringField(_l("Legal basis"), default="Quyết định 148/QĐ-TTg ngày 24/02/2023")
     product_name_certified = StringField(_l("Product name as certified"))
@@ -54,7 +54,7 @@ class ImportUploadForm(FlaskForm):
     issued_on = StringField(_l("Issue date"))
     issuing_body = StringField(_l("Issuing body"))
     level = SelectField(_l("Level of the issuing body"), validate_choice=False,
-                        choices=[choice(level.value, level.label) for level in CertificateLevel],
+                        choices=[choice(level.value, level.lazy_label) for level in CertificateLevel],
                         default=CertificateLevel.PROVINCE.value)
     legal_basis = StringField(_l("Legal basis"), default="Quyết định 148/QĐ-TTg ngày 24/02/2023")
 
@@ -134,7 +134,7 @@ class ProducerForm(FlaskForm):
 
     name = StringField(_l("Name"))
     kind = SelectField(_l("Kind"), validate_choice=False,
-                       choices=[choice(kind.value, kind.label) for kind in ProducerKind])
+                       choices=[choice(kind.value, kind.lazy_label) for kind in ProducerKind])
     locality = SelectField(_l("Locality"), validate_choice=False)
     address = StringField(_l("Address"))
     phone = StringField(_l("Phone"))
@@ -149,7 +149,7 @@ class LocalityForm(FlaskForm):
     """A place; ``parent`` and ``successor`` choices are set by the view (every place)."""
 
     name = StringField(_l("Name"))
-    kind = SelectField(_l("Kind"), validate_choice=False, choices=[choice(kind.value, kind.label) for kind in PlaceKind])
+    kind = SelectField(_l("Kind"), validate_choice=False, choices=[choice(kind.value, kind.lazy_label) for kind in PlaceKind])
     parent = SelectField(_l("Inside (parent)"), validate_choice=False)
     successor = SelectField(_l("Merged into (successor)"), validate_choice=False)
 
