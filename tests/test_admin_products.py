@@ -171,3 +171,19 @@ def test_the_new_product_form_and_the_product_page_show_the_fields(admin_client,
     db.session.commit()
     page = admin_client.get(f"/admin/products/{product.slug}/certificates").get_data(as_text=True)
     assert GOOD_EAN in page and 'value="500"' in page
+
+
+def test_a_price_may_be_typed_with_dots_as_people_write_it(admin_client, world, make_product):
+    """The price field reads đồng as people type them (shop.money.parse_vnd): 150.000 and 150.000 ₫."""
+    producer, group = world
+    product = make_product("Miến dong", producer=producer, group=group)
+    db.session.commit()
+    for typed, expected in (("150.000", 150_000), ("160.000 ₫", 160_000), ("170000", 170_000)):
+        data = {f"edit-{k}": v for k, v in form(producer, group, name="Miến dong", price=typed).items()}
+        response = admin_client.post(f"/admin/products/{product.slug}/edit", data=data)
+        assert response.status_code == 302, typed
+        db.session.expire_all()
+        assert db.session.get(Product, product.id).price == expected
+    for typed in ("150.00", "-5000", "100.000.001", "abc"):
+        data = {f"edit-{k}": v for k, v in form(producer, group, name="Miến dong", price=typed).items()}
+        assert admin_client.post(f"/admin/products/{product.slug}/edit", data=data).status_code == 400, typed

@@ -22,6 +22,7 @@ from shop.catalog.models import Product
 from shop.errors import FieldErrors, InvalidInput, InvalidTransition, NotFound
 from shop.extensions import db
 from shop.inputs import column_text, whole_number
+from shop.money import parse_vnd
 from shop.phone import normalize_phone
 from shop.shops.models import Shop
 
@@ -196,7 +197,15 @@ def _product_values(errors: FieldErrors, *, name, name_en, unit, unit_en, price,
     from shop.catalog.models import ProductGroup
     from shop.producers.models import Producer
 
-    amount = whole_number(price, 0, MAX_PRICE)
+    if isinstance(price, int):  # from code (an approved proposal)
+        amount = price if price >= 0 else None
+    else:
+        try:  # as typed: "150000", "150.000", "150.000 ₫" (shop.money.parse_vnd)
+            amount = parse_vnd(price, field="price") if price not in (None, "") else None
+        except InvalidInput:
+            amount = None
+    if amount is not None and amount > MAX_PRICE:
+        amount = None
     if amount is None:
         errors.add("price", _("Give the price in whole đồng, from 0 to 100,000,000."))
     elif listed and amount == 0:

@@ -20,7 +20,7 @@ from shop.accounts.policy import Action, authorize
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.inputs import whole_number
-from shop.money import format_vnd
+from shop.money import format_vnd, parse_vnd
 from shop.orders import services as orders
 from shop.orders.enums import FulfilmentType, OrderStatus, PaymentMethod, PaymentStatus, ShipmentState
 from shop.orders.models import Order, Shipment
@@ -247,10 +247,14 @@ def step(slug: str, number: str):
             form.tracking_number.errors = [_("Type the carrier's tracking number.")]
             bad = True
     if to == ShipmentState.COLLECTED and _amount_due(order):
-        cash = whole_number(form.cash.data, 0, 10**12)
-        if cash is None:
-            form.cash.errors = [_("A whole number of đồng, like 150000.")]
+        try:
+            cash = parse_vnd(form.cash.data, field="cash")  # "250000", "250.000", "250.000 ₫"
+        except DomainError as exc:
+            cash = None
+            form.cash.errors = [exc.message]
             bad = True
+        if cash is None:
+            pass
         elif cash < _amount_due(order):
             form.cash.errors = [_("Less than the %(due)s due.", due=format_vnd(_amount_due(order)))]
             bad = True
