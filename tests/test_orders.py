@@ -215,6 +215,8 @@ def test_customer_can_cancel_until_preparation_starts(stocked):
     orders.cancel_by_customer(order)
     db.session.commit()
     assert order.status == "cancelled" and available(stocked["online"], stocked["mien"]) == 5
+    with pytest.raises(NotAllowed, match="đã được hủy"):  # a second press says so (Vietnamese by default)
+        orders.cancel_by_customer(order)
 
     order = orders.place_order(cart_with((stocked["mien"], 1)), CUSTOMER, DELIVERY, "cod")
     orders.transition(order, "processing", actor="staff")

@@ -946,6 +946,8 @@ def cancel_by_customer(order: Order) -> Order:
     money may still arrive) refuses by raising ``NotAllowed``.
     """
     order = lock_order(order)
+    if order.status == OrderStatus.CANCELLED:  # a second press, or another tab
+        raise NotAllowed(_("This order is already cancelled."))
     if order.status not in CUSTOMER_CANCELLABLE:
         raise NotAllowed(_("This order is already being prepared and can no longer be cancelled online. "
                            "Please call the shop."))
