@@ -220,6 +220,18 @@ TABLE: list[Case] = [
            "no such transfer"),
           ("staff.cancel_transfer", "POST", "/staff/shops/{shop_a}/transfers/2147483647/cancel", 404,
            "no such transfer"))],
+    # Bank statements and the transfer confirmed by hand: the shop's managers only (clerks 403).
+    *[C(endpoint, method, url, back_office(
+        {"customer": 403, "clerk_a": 403, "manager_a": status, "staff_b": 404, "producer_x": 403,
+         "producer_y": 403, "admin": status}), note=f"shop A: {note}")
+      for endpoint, method, url, status, note in (
+          ("staff.statements_page", "GET", "/staff/shops/{shop_a}/statements", 200, "upload and credits to decide"),
+          ("staff.statements_page", "POST", "/staff/shops/{shop_a}/statements", 400, "no file"),
+          ("staff.import_statement", "POST", "/staff/shops/{shop_a}/statements/import", 400, "no preview"),
+          ("staff.decide_line", "POST", "/staff/shops/{shop_a}/statements/lines/2147483647/confirm", 404,
+           "no such line"),
+          ("staff.transfer_received", "POST", "/staff/shops/{shop_a}/orders/{order_a}/transfer-received", 400,
+           "box not ticked"))],
     C("staff.queue", "GET", "/staff/shops/{shop_b}/orders", back_office(
         {"customer": 403, "clerk_a": 404, "manager_a": 404, "staff_b": 200, "producer_x": 403, "producer_y": 403,
          "admin": 200}), note="shop B"),

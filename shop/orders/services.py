@@ -955,7 +955,8 @@ def cancel_by_customer(order: Order) -> Order:
     return transition(order, OrderStatus.CANCELLED, actor="customer", note="cancelled by the customer")
 
 
-def confirm_bank_transfer(order: Order, *, actor: str, user_id: int | None = None) -> Order:
+def confirm_bank_transfer(order: Order, *, actor: str, user_id: int | None = None,
+                          note: str = "bank transfer received") -> Order:
     """Staff saw the money arrive: the order is paid and its stock sold.
 
     The money is a fact, so it is always recorded. On time: paid, stock sold. After the hold
@@ -964,15 +965,15 @@ def confirm_bank_transfer(order: Order, *, actor: str, user_id: int | None = Non
     refund). For an order already cancelled (by the customer or by ``release-expired``) the
     transfer is recorded and the order flagged for a refund; it is not revived. Other statuses
     raise ``InvalidTransition``; a product no longer certified flags the order (see ``transition``).
+    ``note`` (English, for staff) says where the money was seen (a statement line, by hand).
     """
     order = lock_order(order)
     if order.payment_method != PaymentMethod.BANK_TRANSFER:
         raise InvalidTransition(_("This order is not paid by bank transfer."))
     if order.status == OrderStatus.CANCELLED:
-        return money_received(order, actor=actor, note="bank transfer received",
+        return money_received(order, actor=actor, note=note,
                               reason="bank transfer received for a cancelled order: refund it")
-    return transition(order, OrderStatus.PAID, actor=actor, note="bank transfer received", user_id=user_id,
-                      short_ok=True)
+    return transition(order, OrderStatus.PAID, actor=actor, note=note, user_id=user_id, short_ok=True)
 
 
 def confirm_order(order: Order, *, actor: str, note: str = "", force: bool = False,

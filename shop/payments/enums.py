@@ -94,3 +94,32 @@ class StripePaymentStatus(enum.StrEnum):
     @property
     def money_taken(self) -> bool:
         return self in (StripePaymentStatus.PAID, StripePaymentStatus.NO_PAYMENT_REQUIRED)
+
+
+class StatementMatch(LabelledEnum):
+    """How one credit of a bank statement fits the order its description names
+    (``statement_line.kind``; ``shop.payments.statements.classify``).
+
+    match: a bank-transfer order awaiting payment, the amount is its total, paid in time;
+    wrong_amount: awaiting payment, but the amount differs from the total; late: the transfer came
+    after the time to pay (the order expired or was cancelled); already_paid: the order was paid
+    already (a second transfer); not_transfer: the order is paid another way (card, cash);
+    unknown: no order number in the description, several, or one that does not exist.
+    """
+
+    MATCH = "match", _l("Matches")
+    WRONG_AMOUNT = "wrong_amount", _l("Wrong amount")
+    LATE = "late", _l("Late transfer")
+    ALREADY_PAID = "already_paid", _l("Already paid")
+    NOT_TRANSFER = "not_transfer", _l("Not a bank-transfer order")
+    UNKNOWN = "unknown", _l("Unknown reference")
+
+
+class StatementLineState(LabelledEnum):
+    """What became of a recorded statement credit (``statement_line.state``): to_decide (a person
+    must look at it), confirmed (the order was marked paid from it), set_aside (a person decided
+    it needs nothing from the shop here and said why in a note)."""
+
+    TO_DECIDE = "to_decide", _l("To decide")
+    CONFIRMED = "confirmed", _l("Confirmed")
+    SET_ASIDE = "set_aside", _l("Set aside")

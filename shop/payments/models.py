@@ -1,19 +1,21 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.enums import EnumText, check_in
 from shop.extensions import db
-from shop.model_mixins import TimestampMixin
-from shop.payments.enums import PaymentProvider, PaymentRecordStatus, RefundStatus
+from shop.model_mixins import CreatedMixin, TimestampMixin
+from shop.payments.enums import (PaymentProvider, PaymentRecordStatus, RefundStatus, StatementLineState,
+                                 StatementMatch)
 from shop.timeutil import UTCDateTime, utcnow
 
 if TYPE_CHECKING:
     from shop.orders.models import Order
+    from shop.shops.models import Shop
 
 
 class Payment(TimestampMixin, db.Model):
@@ -98,3 +100,43 @@ class WebhookEvent(db.Model):
     # What handling it did, for whoever reads the table after an incident.
     outcome: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StatementLine(CreatedMixin, db.Model):
+    """One credit of a bank statement, recorded when a statement is imported (issue 13).
+
+    ``fingerprint`` (SHA-256 of the bank's date, amount, description and reference, and the
+    line's rank among identical lines of the file) is unique: importing the same statement twice
+    records and confirms nothing twice. ``kind`` is how the credit fitted its order when it was
+    imported; ``state`` what became of it: a match is confirmed at once, anything else waits
+    (``to_decide``) until a person confirms it or sets it aside with a note. Amounts whole đồng.
+    """
+
+    __tablename__ = "statement_line"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        check_in("kind", StatementMatch, name="kind_known"),
+        check_in("state", StatementLineState, name="state_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    booked_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(500))
+    bank_reference: Mapped[str] = mapped_column(String(100), default="")
+    file_name: Mapped[str] = mapped_column(String(200), default="")
+    # The order named in the description (None when there was none, or several).
+    order_id: Mapped[Optional[int]] = mapped_column(ForeignKey("order.id"), index=True)
+    kind: Mapped[StatementMatch] = mapped_column(EnumText(StatementMatch))
+    state: Mapped[StatementLineState] = mapped_column(EnumText(StatementLineState), index=True)
+    # The shop whose manager imported it: lines without an order are theirs to decide.
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shop.id"), index=True)
+    imported_by: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    decided_by: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    decided_actor: Mapped[str] = mapped_column(String(120), default="")
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    order: Mapped[Optional["Order"]] = relationship()
+    shop: Mapped["Shop"] = relationship()

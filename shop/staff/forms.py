@@ -69,3 +69,27 @@ class ReasonForm(FlaskForm):
     read from ``line-<id>`` fields by the view."""
 
     reason = StringField(_l("Why is it cancelled?"))
+
+
+# ---- bank statements ----------------------------------------------------------------------------
+
+from flask_wtf.file import FileField  # noqa: E402
+
+
+class StatementForm(FlaskForm):
+    file = FileField(_l("Bank statement (CSV)"))
+
+
+class StatementConfirmForm(FlaskForm):
+    """The preview's one click: the parsed credits travel signed (``payload``), never re-uploaded."""
+
+    payload = HiddenField()
+
+
+class DecideForm(FlaskForm):
+    note = StringField(_l("Note"))
+
+
+class TransferPaidForm(FlaskForm):
+    seen = BooleanField(_l("I saw this transfer arrive on the shop's bank account"))
+    reference = StringField(_l("Bank reference (optional)"))

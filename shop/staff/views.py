@@ -143,13 +143,17 @@ def _amount_due(order: Order) -> int:
 
 
 def _render_shipment(shop: Shop, shipment: Shipment, status: int = 200, *, confirm=None, cancel=None, step=None,
-                     errors: list[str] | None = None):
+                     paid_form=None, errors: list[str] | None = None):
+    from shop.staff.forms import TransferPaidForm
+    from shop.staff.statements import may_confirm_transfer
+
     order = shipment.order
     steps = [s for s in STEPS[order.fulfilment] if s in orders.SHIPMENT_TRANSITIONS[shipment.state]]
     return render_template(
         "staff/shipment.html", shop=shop, shipment=shipment, order=order, lines=queries.slip_lines(shipment),
         confirm_form=confirm or ConfirmForm(), cancel_form=cancel or CancelForm(), step_form=step or _step_form(),
         steps=steps, errors=errors or [], amount_due=_amount_due(order),
+        paid_form=paid_form or TransferPaidForm(), may_confirm_transfer=may_confirm_transfer(shop, order),
         may_confirm=order.payment_method.paid_at_hand_over and order.status == OrderStatus.PLACED,
         may_cancel=order.payment_method.paid_at_hand_over and ShipmentState.CANCELLED in
         orders.SHIPMENT_TRANSITIONS[shipment.state],
