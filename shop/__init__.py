@@ -150,7 +150,7 @@ def register_blueprints(app: Flask) -> None:
     from shop.shops.views import bp as shops_bp
     from shop.staff import bp as staff_bp
     from shop.staff import counts as _counts, stock as _stock, transfers as _transfers, views as _staff  # noqa: F401
-    from shop.staff import statements as _statements  # noqa: F401
+    from shop.staff import refunds as _refunds, statements as _statements  # noqa: F401
 
     app.register_blueprint(catalog_bp)
     app.register_blueprint(seo_bp)  # /robots.txt, /sitemap.xml, /favicon.ico

@@ -231,7 +231,12 @@ TABLE: list[Case] = [
           ("staff.decide_line", "POST", "/staff/shops/{shop_a}/statements/lines/2147483647/confirm", 404,
            "no such line"),
           ("staff.transfer_received", "POST", "/staff/shops/{shop_a}/orders/{order_a}/transfer-received", 400,
-           "box not ticked"))],
+           "box not ticked"),
+          ("staff.refund", "POST", "/staff/shops/{shop_a}/orders/{order_a}/refund", 409,
+           "nothing received yet: refused, nothing changes"))],
+    C("staff.return_goods", "POST", "/staff/shops/{shop_a}/orders/{order_a}/return", back_office(
+        {"customer": 403, "clerk_a": 400, "manager_a": 400, "staff_b": 404, "producer_x": 403, "producer_y": 403,
+         "admin": 400}), note="shop A: goods brought back, nothing typed"),
     C("staff.queue", "GET", "/staff/shops/{shop_b}/orders", back_office(
         {"customer": 403, "clerk_a": 404, "manager_a": 404, "staff_b": 200, "producer_x": 403, "producer_y": 403,
          "admin": 200}), note="shop B"),

@@ -414,10 +414,12 @@ def count(shop_id: int, product_id: int, counted: int, *, user_id: int | None = 
 
 
 def write_off(shop_id: int, lot_id: int, quantity: int | None = None, *, user_id: int | None = None,
-              note: str = "", reason: str = MovementReason.WRITE_OFF) -> StockMovement | None:
+              note: str = "", reason: str = MovementReason.WRITE_OFF,
+              reference: str | None = None) -> StockMovement | None:
     """Take units of one lot off a shop's shelf for good (expired, recalled, damaged): ledger
     ``write_off`` (or ``recall`` for a recalled lot sent back). ``quantity=None``: every unit the
-    shop has. Returns the ledger row, or None when the shop has none of the lot.
+    shop has. ``reference`` (an order number for goods returned unsellable) goes on the row.
+    Returns the ledger row, or None when the shop has none of the lot.
     Raises ``NotFound`` (no such lot), ``InvalidInput``, ``OutOfStock`` (more than the shop has)."""
     if reason not in (MovementReason.WRITE_OFF, MovementReason.RECALL):
         raise InvalidInput("A write-off is a write_off or a recall.")
@@ -432,7 +434,8 @@ def write_off(shop_id: int, lot_id: int, quantity: int | None = None, *, user_id
             return None
         quantity = on_hand
     quantity = _check_quantity(quantity)
-    return record_movement(shop_id, lot.product_id, -quantity, reason, lot_id=lot.id, user_id=user_id, note=note)
+    return record_movement(shop_id, lot.product_id, -quantity, reason, lot_id=lot.id, user_id=user_id, note=note,
+                           reference=reference)
 
 
 # ---- availability -----------------------------------------------------------------------------

@@ -50,14 +50,16 @@ def _shops_goods_left(order: Order) -> set[int]:
     return {s.shop_id for s in order.shipments if s.left_the_shop}
 
 
-def returnable(order: Order) -> dict[int, list[tuple[Reservation, int]]]:
+def returnable(order: Order, shop_id: int | None = None) -> dict[int, list[tuple[Reservation, int]]]:
     """For each order line id: its sold reservations and how many of their units may still come back.
 
     Only units that left the shop count: committed reservations at a shop whose shipment left
     (shipped or collected; ``Shipment.left_at``). Returns already recorded in the ledger are taken
-    off, shop by shop, in reservation order.
+    off, shop by shop, in reservation order. ``shop_id``: only what that shop sold.
     """
     gone = _shops_goods_left(order)
+    if shop_id is not None:
+        gone &= {shop_id}
     if not gone:
         return {}
     left = _returned_so_far(order)
@@ -75,7 +77,8 @@ def returnable(order: Order) -> dict[int, list[tuple[Reservation, int]]]:
 
 
 def return_goods(order: Order, quantities: dict[int, int] | None = None, *, actor: str, note: str = "",
-                 user_id: int | None = None) -> list[Returned]:
+                 user_id: int | None = None, shop_id: int | None = None,
+                 write_off: bool = False) -> list[Returned]:
     """Record goods brought back: ``{order_line_id: units}``, or ``None`` for everything still out.
 
     Each unit goes back to the shop that sold it, with a ledger ``return`` row referencing the
@@ -83,18 +86,26 @@ def return_goods(order: Order, quantities: dict[int, int] | None = None, *, acto
     (staff refund the money with ``refund`` and, for a refused COD parcel, cancel the order). The
     caller commits. Rule source: issue 8 item 7 ("stock back through the ledger").
 
+    ``shop_id``: only the units that shop sold come back (a shop's staff record their own part).
+    ``write_off``: the goods came back unsellable (broken, spoilt): each unit is returned to its lot
+    and at once written off (ledger ``return`` then ``write_off``, the note saying why; required),
+    so the ledger tells both facts and the shelf does not change.
+
     Raises ``NotAllowed`` (the goods never left the shop: cancel or refund the order instead; or
     nothing is left to return) and ``InvalidInput`` (a line not in this order, a quantity that is
-    not a whole number from 1 to what is still out, a note that is too long).
+    not a whole number from 1 to what is still out, a note that is too long, a write-off without
+    a note).
     """
     note = (note or "").strip()
     if len(note) > NOTE_MAX or any(ord(ch) < 32 and ch not in "\t" for ch in note):
         raise InvalidInput(_("The note is too long or contains characters we cannot accept."), field="note")
+    if write_off and not note:
+        raise InvalidInput(_("Say why the returned goods are written off."), field="note")
     order = orders.lock_order(order)
     if not _shops_goods_left(order):
         raise NotAllowed(_("The goods of order %(number)s have not left the shop: cancel or refund the order "
                            "instead, which puts its stock back.", number=order.number))
-    out = returnable(order)
+    out = returnable(order, shop_id)
     if not out:
         raise NotAllowed(_("Nothing of order %(number)s is left to return.", number=order.number))
     lines = {line.id: line for line in order.lines}
@@ -111,6 +122,7 @@ def return_goods(order: Order, quantities: dict[int, int] | None = None, *, acto
             raise InvalidInput(_("%(name)s: give a whole number of units from 1 to %(max)s.",
                                  name=line.product_name, max=still_out), field="quantity")
     done: list[Returned] = []
+    last_row = db.session.scalar(select(func.max(StockMovement.id))) or 0
     for line_id, quantity in quantities.items():
         line = lines[line_id]
         for reservation, can in out[line_id]:
@@ -122,7 +134,16 @@ def return_goods(order: Order, quantities: dict[int, int] | None = None, *, acto
             done.append(Returned(line=line, shop_id=reservation.shop_id, quantity=take))
             quantity -= take
     summary = ", ".join(f"{r.quantity} × {r.line.product_name}" for r in done)
+    what = "goods returned to the shelf"
+    if write_off:
+        db.session.flush()
+        for row in db.session.scalars(select(StockMovement).where(
+                StockMovement.id > last_row, StockMovement.reason == MovementReason.RETURN,
+                StockMovement.reference == order.number).order_by(StockMovement.id)).all():
+            inventory.write_off(row.shop_id, row.lot_id, row.delta, user_id=user_id,
+                                note=f"returned by the customer, written off: {note}", reference=order.number)
+        what = "goods returned and written off"
     order.events.append(OrderEvent(from_status=order.status, to_status=order.status, actor=actor,
-                                   note=f"goods returned to the shelf: {summary}" + (f" ({note})" if note else "")))
+                                   note=f"{what}: {summary}" + (f" ({note})" if note else "")))
     db.session.flush()
     return done

@@ -784,9 +784,28 @@ def money_received_offline(order: Order) -> bool:
     A bank transfer counts once staff confirmed it (the order was ``paid``); cash on delivery once
     the order was ``delivered``; pay-at-shop once it was ``collected``. Read from the order's
     history, so it stays true after later steps (a refund, a return).
+    A transfer that arrived for an order already cancelled (``orders.money_received``: the order
+    keeps its status, its payment status says the shop holds the money) counts too, so that it can
+    be refunded.
     """
     status = MONEY_RECEIVED_AT.get(order.payment_method)
-    return status is not None and any(e.to_status == status for e in order.events)
+    return status is not None and (any(e.to_status == status for e in order.events)
+                                   or order.payment_status in orders.MONEY_HELD)
+
+
+def refundable(order: Order) -> int:
+    """Đồng that may still be refunded on ``order``, whatever it was paid with (0: nothing received,
+    or everything went back). Reads only. Card: what Stripe took less what went back, over the
+    order's payments; transfer and cash: the order total once received (``money_received_offline``),
+    less what was refunded. A card refund that Stripe has not confirmed yet still counts as left.
+    """
+    if order.payment_method in OFFLINE_PROVIDERS:
+        payment = db.session.scalars(select(Payment).where(
+            Payment.order_id == order.id, Payment.provider == OFFLINE_PROVIDERS[order.payment_method])).first()
+        if payment is not None:
+            return payment.refundable
+        return order.total if money_received_offline(order) else 0
+    return sum(p.refundable for p in _payments(order) if p.amount_received is not None)
 
 
 def _offline_payment(order: Order) -> Payment:

@@ -93,3 +93,19 @@ class DecideForm(FlaskForm):
 class TransferPaidForm(FlaskForm):
     seen = BooleanField(_l("I saw this transfer arrive on the shop's bank account"))
     reference = StringField(_l("Bank reference (optional)"))
+
+
+# ---- refunds and returns ------------------------------------------------------------------------
+
+
+class RefundForm(FlaskForm):
+    amount = StringField(_l("Amount to refund (đồng; empty: all that is left)"))
+    reference = StringField(_l("Reference of the transfer or receipt"))
+    reason = StringField(_l("Reason"))
+
+
+class ReturnForm(FlaskForm):
+    """Goods brought back; the units per line are read from ``line-<id>`` fields by the view."""
+
+    write_off = BooleanField(_l("The goods cannot be sold again: write them off"))
+    note = StringField(_l("Note (required for a write-off)"))

@@ -143,8 +143,9 @@ def _amount_due(order: Order) -> int:
 
 
 def _render_shipment(shop: Shop, shipment: Shipment, status: int = 200, *, confirm=None, cancel=None, step=None,
-                     paid_form=None, errors: list[str] | None = None):
-    from shop.staff.forms import TransferPaidForm
+                     paid_form=None, refund_form=None, return_form=None, errors: list[str] | None = None):
+    from shop.staff.forms import RefundForm, ReturnForm, TransferPaidForm
+    from shop.staff.refunds import refund_context
     from shop.staff.statements import may_confirm_transfer
 
     order = shipment.order
@@ -154,6 +155,8 @@ def _render_shipment(shop: Shop, shipment: Shipment, status: int = 200, *, confi
         confirm_form=confirm or ConfirmForm(), cancel_form=cancel or CancelForm(), step_form=step or _step_form(),
         steps=steps, errors=errors or [], amount_due=_amount_due(order),
         paid_form=paid_form or TransferPaidForm(), may_confirm_transfer=may_confirm_transfer(shop, order),
+        refund_form=refund_form or RefundForm(), return_form=return_form or ReturnForm(),
+        **refund_context(shop, order),
         may_confirm=order.payment_method.paid_at_hand_over and order.status == OrderStatus.PLACED,
         may_cancel=order.payment_method.paid_at_hand_over and ShipmentState.CANCELLED in
         orders.SHIPMENT_TRANSITIONS[shipment.state],
