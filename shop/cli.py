@@ -66,6 +66,31 @@ def check_ledger_command() -> None:
                "certificates and holds.")
 
 
+@click.command("low-stock")
+@click.option("--mail", is_flag=True, help="E-mail each shop's managers its list when it changed (daily cron).")
+@with_appcontext
+def low_stock_command(mail: bool) -> None:
+    """List what runs low in each shop (at or below its threshold); with --mail, e-mail each shop's
+    managers its list, only when products joined or left it since the last e-mail."""
+    from sqlalchemy import select
+
+    from shop.extensions import db
+    from shop.inventory.services import running_low
+    from shop.shops.models import Shop
+
+    for shop in db.session.scalars(select(Shop).where(Shop.active.is_(True)).order_by(Shop.slug)):
+        for level in running_low(shop.id):
+            click.echo(f"{shop.slug}  {level.product.slug}  {level.on_hand} (low at {level.low_stock_threshold})")
+    if mail:
+        from shop.staff.alerts import send_low_stock_mail
+
+        mailed = send_low_stock_mail()
+        for shop, to in mailed:
+            click.echo(f"mailed {shop.slug} to {', '.join(to)}")
+        if not mailed:
+            click.echo("nothing changed: nothing to mail")
+
+
 @click.command("release-expired")
 @with_appcontext
 def release_expired_command() -> None:
@@ -322,6 +347,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(refund_command)
     app.cli.add_command(payments_review_command)
     app.cli.add_command(release_expired_command)
+    app.cli.add_command(low_stock_command)
     app.cli.add_command(seed_demo_command)
     from shop.admin.cli import certificates_group
 

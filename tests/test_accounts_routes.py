@@ -233,7 +233,9 @@ TABLE: list[Case] = [
           ("staff.transfer_received", "POST", "/staff/shops/{shop_a}/orders/{order_a}/transfer-received", 400,
            "box not ticked"),
           ("staff.refund", "POST", "/staff/shops/{shop_a}/orders/{order_a}/refund", 409,
-           "nothing received yet: refused, nothing changes"))],
+           "nothing received yet: refused, nothing changes"),
+          ("staff.thresholds", "POST", "/staff/shops/{shop_a}/stock/thresholds", 302, "nothing changed"),
+          ("staff.count_setting", "POST", "/staff/shops/{shop_a}/count/setting", 302, "open counts"))],
     C("staff.return_goods", "POST", "/staff/shops/{shop_a}/orders/{order_a}/return", back_office(
         {"customer": 403, "clerk_a": 400, "manager_a": 400, "staff_b": 404, "producer_x": 403, "producer_y": 403,
          "admin": 400}), note="shop A: goods brought back, nothing typed"),

@@ -256,3 +256,120 @@ def test_journey_2_a_customer_registers_buys_cash_on_delivery_and_finds_the_orde
     history = page.locator("main").inner_text()
     assert number in history
     lan.close()
+
+
+def test_journey_3_a_clerks_day_ship_a_cod_order_receive_two_lots_and_transfer_to_another_shop(shop_server, browser):
+    """Vietnamese browser, 390 px: a clerk signs in, confirms and ships a cash-on-delivery order
+    (the customer's order page then shows the tracking number with its link), receives a delivery
+    of two lots, and sends part of one to another shop, whose clerk receives it. The ledger agrees
+    with the stock levels at the end."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from shop.inventory import services as inventory
+    from shop.inventory.enums import MovementReason, TransferState
+    from shop.inventory.models import Lot, LotStock, StockMovement, Transfer
+    from shop.orders import services as orders
+    from shop.shops.models import Shop
+    from shop.timeutil import today_vn
+
+    from accounts_helpers import PASSWORD, make_user
+    from test_orders import cart_with
+
+    # A customer's COD order (placed through the services: this journey is the shop's side).
+    customer = orders.Customer(name="Trần Văn Bình", phone="0987 654 321", email="binh@example.vn")
+    where = orders.Fulfilment(type="delivery", street="5 Hoàng Văn Thụ", ward="Phường Phan Đình Phùng",
+                              province="Thái Nguyên")
+    from shop.catalog.models import Product
+    mien = db.session.scalars(select(Product).where(Product.slug == "mien-dong-tai-hoan")).one()
+    order = orders.place_order(cart_with((mien, 1)), customer, where, "cod")
+    db.session.commit()
+    home = order.shipments[0].shop
+    other = db.session.scalars(select(Shop).where(Shop.id != home.id, Shop.active.is_(True)).order_by(Shop.id)).first()
+    make_user("staff", email="hoa.clerk@example.vn", name="Hoa", shops=[home.slug], shop_role="clerk")
+    make_user("staff", email="nam.clerk@example.vn", name="Nam", shops=[other.slug], shop_role="clerk")
+
+    def sign_in(journey, email):
+        journey.goto("/account/sign-in")
+        journey.page.fill("input[name=email]", email)
+        journey.page.fill("input[name=password]", PASSWORD)
+        journey.page.locator("main form button[type=submit]").click()
+        journey.page.wait_for_url(lambda url: "/sign-in" not in url)
+        journey.goto("/staff/")
+
+    hoa = Journey(browser, shop_server, "3-clerk-day", locale="vi-VN")
+    page = hoa.page
+    sign_in(hoa, "hoa.clerk@example.vn")  # one shop: straight to its queue
+    hoa.step("queue")
+    page.get_by_role("link", name=order.number).first.click()
+    page.wait_for_url(f"**/orders/{order.number}")
+    hoa.step("cod-order")
+    page.check("input[name=called]")
+    page.locator("form[action$='/confirm'] button[type=submit]").click()
+    page.wait_for_url(f"**/orders/{order.number}")
+    hoa.step("confirmed")
+    shipping = page.locator("form[action$='/step']:has(input[name=to][value=shipped])")
+    shipping.locator("select[name=carrier]").select_option(label="GHN")
+    shipping.locator("input[name=tracking_number]").fill("GHNJ3123456")
+    shipping.locator("button[type=submit]").click()
+    page.wait_for_url(f"**/orders/{order.number}")
+    hoa.step("shipped")
+    assert "GHNJ3123456" in page.content()
+
+    # The customer's order page shows the tracking number, linked to the carrier.
+    hoa.goto(f"/orders/{order.number}?token={order.access_token}")
+    hoa.step("customer-sees-tracking")
+    tracking = page.get_by_role("link", name=re.compile("GHNJ3123456"))
+    assert "ghn" in tracking.get_attribute("href").lower()
+
+    # A delivery of two lots.
+    hoa.goto(f"/staff/shops/{home.slug}/stock/receive")
+    best = (today_vn() + timedelta(days=200)).isoformat()
+    page.fill("input[name=reference]", "PN-J3-001")
+    for i, (lot, units) in enumerate((("J3-A", "12"), ("J3-B", "8"))):
+        page.fill(f"input[name='lines-{i}-product']", "mien-dong-tai-hoan")
+        page.fill(f"input[name='lines-{i}-lot_code']", lot)
+        page.fill(f"input[name='lines-{i}-produced_on']", (today_vn() - timedelta(days=10)).isoformat())
+        page.fill(f"input[name='lines-{i}-best_before']", best)
+        page.fill(f"input[name='lines-{i}-quantity']", units)
+    hoa.step("receive-filled")
+    page.locator("main form.staff-form button[type=submit]").click()
+    page.wait_for_load_state("load")
+    hoa.step("received")
+
+    # Part of one lot to the other shop.
+    hoa.goto(f"/staff/shops/{home.slug}/transfers/new")
+    page.select_option("select[name=to_shop]", str(other.id))
+    page.fill("input[name='lines-0-product']", "mien-dong-tai-hoan")
+    page.fill("input[name='lines-0-lot_code']", "J3-A")
+    page.fill("input[name='lines-0-quantity']", "5")
+    hoa.step("transfer-filled")
+    page.locator("main form.staff-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/transfers/\d+$"))
+    hoa.step("transfer-sent")
+    transfer_path = page.url.removeprefix(shop_server).replace(home.slug, other.slug)
+    hoa.close()
+
+    nam = Journey(browser, shop_server, "3-clerk-receives-transfer", locale="vi-VN")
+    sign_in(nam, "nam.clerk@example.vn")
+    nam.goto(f"/staff/shops/{other.slug}/transfers")
+    nam.step("transfers")
+    nam.goto(transfer_path)
+    nam.step("transfer-to-receive")
+    nam.page.locator("form[action$='/receive'] button[type=submit]").click()
+    nam.page.wait_for_load_state("load")
+    nam.step("transfer-received")
+    nam.close()
+
+    db.session.expire_all()
+    transfer = db.session.scalars(select(Transfer).order_by(Transfer.id.desc())).first()
+    assert transfer.state == TransferState.RECEIVED and transfer.to_shop_id == other.id
+    received = db.session.execute(select(StockMovement.delta).where(
+        StockMovement.shop_id == home.id, StockMovement.reason == MovementReason.RECEIVE,
+        StockMovement.reference == "PN-J3-001")).scalars().all()
+    assert sorted(received) == [8, 12]
+    lot_a_at_other = db.session.scalar(select(LotStock.on_hand).join(Lot, Lot.id == LotStock.lot_id).where(
+        LotStock.shop_id == other.id, Lot.code == "J3-A"))
+    assert lot_a_at_other == 5
+    assert inventory.ledger_mismatches() == []

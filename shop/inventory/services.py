@@ -1070,3 +1070,32 @@ def _bump_stock_version(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_stock_change(session: Session) -> None:
     session.info.pop("stock_changed", None)
+
+
+# ---- low-stock thresholds (issue 13) ----------------------------------------------------------
+
+MAX_THRESHOLD = 100_000
+
+
+def set_low_stock_threshold(shop_id: int, product_id: int, threshold: int) -> StockLevel:
+    """Set the units at or below which a shop's product counts as running low (``is_low_stock``).
+
+    Only for a product the shop stocks (a ``StockLevel`` row exists); ``threshold`` a whole number
+    from 0 (never low until out) to ``MAX_THRESHOLD``. The caller commits. Raises ``InvalidInput``
+    and ``NotFound`` (the shop never had the product).
+    """
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or not 0 <= threshold <= MAX_THRESHOLD:
+        raise InvalidInput(f"A threshold is a whole number from 0 to {MAX_THRESHOLD}.", field="threshold")
+    level = db.session.scalar(select(StockLevel).where(StockLevel.shop_id == shop_id,
+                                                       StockLevel.product_id == product_id))
+    if level is None:
+        raise NotFound("This shop has no stock of that product.")
+    level.low_stock_threshold = threshold
+    db.session.flush()
+    return level
+
+
+def running_low(shop_id: int) -> list[StockLevel]:
+    """A shop's stock rows at or below their own threshold (``StockLevel.is_low``), lowest first."""
+    levels = db.session.scalars(select(StockLevel).where(StockLevel.shop_id == shop_id)).all()
+    return sorted((lv for lv in levels if lv.is_low), key=lambda lv: (lv.on_hand, lv.product_id))

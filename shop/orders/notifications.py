@@ -178,6 +178,11 @@ def _confirmation_text(order: Order) -> tuple[str, str]:
 
 def send_order_confirmation(order: Order) -> None:
     """Queue the confirmation of ``order`` (just placed, flushed, not yet committed) in the current
-    transaction. Needs a request context (or ``SERVER_NAME``) for the order page's link."""
+    transaction, and the new-order e-mail to the staff of each shop supplying it
+    (``shop.staff.alerts.send_new_order_mail``). Needs a request context (or ``SERVER_NAME``) for
+    the links."""
+    from shop.staff.alerts import send_new_order_mail
+
     subject, body = confirmation_text(order)
     send_mail(order.email, subject, body)
+    send_new_order_mail(order)

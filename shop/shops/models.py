@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import Boolean, ForeignKey, Numeric, String, Text
+from sqlalchemy import Boolean, ForeignKey, Numeric, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.enums import EnumText, check_in
@@ -36,6 +36,11 @@ class Shop(db.Model):
     offers_pickup: Mapped[bool] = mapped_column(Boolean, default=True)
     ships_online: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Staff workspace settings (issue 13): the manager's choice that clerks count blind (the count
+    # sheet hides what the books say), and the low-stock list last e-mailed to the managers
+    # (SHA-256 of its product ids and units; the daily e-mail goes only when it changes).
+    blind_count: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    low_stock_digest: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     locality: Mapped[Optional["Locality"]] = relationship()
 

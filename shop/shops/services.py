@@ -24,3 +24,14 @@ def public_shops(limit: int | None = None) -> list[Shop]:
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(db.session.scalars(stmt).unique())
+
+
+def set_blind_count(shop_id: int, blind: bool) -> Shop:
+    """The manager's choice for a shop's shelf counts: ``blind`` makes clerks count without seeing
+    what the books say (``/staff/shops/<shop>/count``). The caller commits."""
+    from shop.extensions import db
+
+    shop = db.session.get(Shop, shop_id)
+    shop.blind_count = bool(blind)
+    db.session.flush()
+    return shop

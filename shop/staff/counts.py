@@ -6,7 +6,7 @@ left empty is not touched. A count for a lot the shop never had is refused.
 """
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from shop.inventory import services as inventory
 from shop.inventory.enums import MovementReason
 from shop.inventory.models import Lot, LotStock
 from shop.staff import bp
-from shop.staff.forms import ReasonForm
+from shop.staff.forms import BlindCountForm, ReasonForm
 from shop.staff.views import load_shop
 from shop.timeutil import VN_TZ, utcnow
 
@@ -39,13 +39,19 @@ def _sheet(shop_id: int) -> list[tuple[Lot, int]]:
 def count(slug: str):
     """The count sheet (``?blind=1`` hides the books' numbers) and its entry: ``lot-<id>`` fields
     hold what was counted (empty: not counted)."""
+    from shop.staff.statements import staff_manages
+
     shop = load_shop(slug)
-    blind = request.values.get("blind") == "1"
+    manages = staff_manages(shop)
+    # The manager's setting: clerks then only get the blind sheet; managers may look either way.
+    forced = shop.blind_count and not manages
+    blind = forced or request.values.get("blind") == "1"
     form = ReasonForm()
     sheet = _sheet(shop.id)
     if request.method == "GET":
         return render_template("staff/count.html", shop=shop, sheet=sheet, blind=blind, form=form, errors=[],
-                               typed={}, now=utcnow())
+                               typed={}, now=utcnow(), forced=forced, manages=manages,
+                               setting_form=BlindCountForm(blind_count=shop.blind_count))
     typed = {k: v for k, v in request.form.items() if k.startswith("lot-")}
     errors: list[str] = [] if form.validate_on_submit() else [_("The form could not be read; please send it again.")]
     counts: list[tuple[Lot, int]] = []
@@ -68,7 +74,8 @@ def count(slug: str):
         errors.append(_("Type at least one count."))
     if errors:
         return render_template("staff/count.html", shop=shop, sheet=sheet, blind=blind, form=form, errors=errors,
-                               typed=typed, now=utcnow()), 400
+                               typed=typed, now=utcnow(), forced=forced, manages=manages,
+                               setting_form=BlindCountForm(blind_count=shop.blind_count)), 400
     reference = f"C-{utcnow().astimezone(VN_TZ):%Y%m%d-%H%M%S}"
     changed = 0
     try:
@@ -80,6 +87,24 @@ def count(slug: str):
     except DomainError as exc:
         db.session.rollback()
         return render_template("staff/count.html", shop=shop, sheet=_sheet(shop.id), blind=blind, form=form,
-                               errors=[exc.message], typed=typed, now=utcnow()), 409
+                               errors=[exc.message], typed=typed, now=utcnow(), forced=forced, manages=manages,
+                               setting_form=BlindCountForm(blind_count=shop.blind_count)), 409
     flash(_("%(n)s lot(s) counted, %(changed)s with a difference.", n=len(counts), changed=changed), "success")
     return redirect(url_for("staff.ledger", slug=shop.slug, reason=MovementReason.COUNT.value))
+
+
+@bp.post("/shops/<slug>/count/setting")
+def count_setting(slug: str):
+    """The manager's choice: clerks count blind (``shops.services.set_blind_count``)."""
+    from shop.accounts.policy import Action, authorize
+    from shop.shops.services import set_blind_count
+
+    shop = load_shop(slug)
+    authorize(current_user, Action.MANAGE_SHOP, shop)
+    form = BlindCountForm()
+    if not form.validate_on_submit():
+        abort(400)
+    set_blind_count(shop.id, bool(form.blind_count.data))
+    db.session.commit()
+    flash(_("Clerks now count blind.") if shop.blind_count else _("Clerks now see what the books say."), "success")
+    return redirect(url_for("staff.count", slug=shop.slug))

@@ -109,3 +109,14 @@ class ReturnForm(FlaskForm):
 
     write_off = BooleanField(_l("The goods cannot be sold again: write them off"))
     note = StringField(_l("Note (required for a write-off)"))
+
+
+# ---- the manager's settings ---------------------------------------------------------------------
+
+
+class BlindCountForm(FlaskForm):
+    blind_count = BooleanField(_l("Clerks count blind (the sheet hides what the books say)"))
+
+
+class ThresholdsForm(FlaskForm):
+    """The stock page's thresholds; the values are read from ``threshold-<product id>`` fields."""

@@ -29,7 +29,7 @@ from shop.inventory.models import Lot, LotStock, StockLevel, StockMovement
 from shop.shops.models import Shop
 from shop.staff import bp
 from shop.staff.enums import AdjustReason
-from shop.staff.forms import AdjustForm, ReceiveForm
+from shop.staff.forms import AdjustForm, ReceiveForm, ThresholdsForm
 from shop.staff.views import load_shop
 from shop.timeutil import VN_TZ, today_vn
 
@@ -247,17 +247,64 @@ def adjust(slug: str):
 # ---- stock on hand and what runs low -----------------------------------------------------------
 
 
-@bp.get("/shops/<slug>/stock")
-def stock(slug: str):
-    """The shop's stock per product: on hand, held, available, its threshold; low ones first."""
-    shop = load_shop(slug)
+def _render_stock(shop: Shop, status: int = 200, errors: list[str] | None = None, typed: dict | None = None):
     levels = db.session.scalars(select(StockLevel).where(StockLevel.shop_id == shop.id)
                                 .options(joinedload(StockLevel.product))).all()
     available = inventory.availability_matrix([lv.product_id for lv in levels], [shop.id]) if levels else {}
     rows = [(lv, available.get((shop.id, lv.product_id), 0)) for lv in levels]
     low = sorted([r for r in rows if r[0].on_hand <= r[0].low_stock_threshold], key=lambda r: (r[0].on_hand, r[0].product.name))
     rest = sorted([r for r in rows if r[0].on_hand > r[0].low_stock_threshold], key=lambda r: r[0].product.name)
-    return render_template("staff/stock.html", shop=shop, low=low, rest=rest)
+    from shop.staff.statements import staff_manages
+
+    return render_template("staff/stock.html", shop=shop, low=low, rest=rest, errors=errors or [], typed=typed or {},
+                           editable=staff_manages(shop), form=ThresholdsForm(),
+                           max_threshold=inventory.MAX_THRESHOLD), status
+
+
+@bp.get("/shops/<slug>/stock")
+def stock(slug: str):
+    """The shop's stock per product: on hand, held, available, its threshold; low ones first."""
+    return _render_stock(load_shop(slug))
+
+
+@bp.post("/shops/<slug>/stock/thresholds")
+def thresholds(slug: str):
+    """The managers' low-stock thresholds (``threshold-<product id>``: 0 … ``MAX_THRESHOLD``); only
+    the ones that changed are written, all or none (``inventory.set_low_stock_threshold``)."""
+    from flask_login import current_user as user
+
+    from shop.accounts.policy import Action, authorize
+
+    shop = load_shop(slug)
+    authorize(user, Action.MANAGE_SHOP, shop)
+    form = ThresholdsForm()
+    typed = {k: v for k, v in request.form.items() if k.startswith("threshold-")}
+    levels = {lv.product_id: lv for lv in db.session.scalars(select(StockLevel).where(StockLevel.shop_id == shop.id))}
+    errors: list[str] = [] if form.validate_on_submit() else [_("The form could not be read; please send it again.")]
+    changes: dict[int, int] = {}
+    for key, raw in typed.items():
+        product_id = whole_number(key[len("threshold-"):], 1, 2**31 - 1)
+        level = levels.get(product_id)
+        if level is None:
+            errors.append(_("This shop has no stock of that product."))
+            continue
+        value = whole_number(raw, 0, inventory.MAX_THRESHOLD)
+        if value is None:
+            errors.append(_("%(product)s: a whole number from 0 to %(max)s.", product=level.product.name,
+                            max=inventory.MAX_THRESHOLD))
+        elif value != level.low_stock_threshold:
+            changes[product_id] = value
+    if errors:
+        return _render_stock(shop, 400, errors, typed)
+    try:
+        for product_id, value in changes.items():
+            inventory.set_low_stock_threshold(shop.id, product_id, value)
+        db.session.commit()
+    except DomainError as exc:
+        db.session.rollback()
+        return _render_stock(shop, 400, [exc.message], typed)
+    flash(_("%(n)d threshold(s) changed.", n=len(changes)), "success")
+    return redirect(url_for("staff.stock", slug=shop.slug))
 
 
 # ---- the ledger ---------------------------------------------------------------------------------
