@@ -1,7 +1,7 @@
 """bank statements: the credits of imported statements (issue 13)
 
 Revision ID: 0017_bank_statements
-Revises: 0016_admin_directory
+Revises: 0016_search_terms
 Create Date: 2026-12-01 10:14:26
 
 New table only: nothing existing changes.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017_bank_statements'
-down_revision = '0016_admin_directory'
+down_revision = '0016_search_terms'
 branch_labels = None
 depends_on = None
 
