@@ -1,7 +1,7 @@
 """staff settings: blind count per shop, the low-stock list last e-mailed (issue 13)
 
-Revision ID: 0018_staff_settings
-Revises: 0017_bank_statements
+Revision ID: 0019_staff_settings
+Revises: 0018_bank_statements
 Create Date: 2026-12-01 10:40:00
 
 Two columns on shop, with defaults: existing shops count openly and have e-mailed nothing yet.
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0018_staff_settings'
-down_revision = '0017_bank_statements'
+revision = '0019_staff_settings'
+down_revision = '0018_bank_statements'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """bank statements: the credits of imported statements (issue 13)
 
-Revision ID: 0017_bank_statements
-Revises: 0016_search_terms
+Revision ID: 0018_bank_statements
+Revises: 0017_portal
 Create Date: 2026-12-01 10:14:26
 
 New table only: nothing existing changes.
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0017_bank_statements'
-down_revision = '0016_search_terms'
+revision = '0018_bank_statements'
+down_revision = '0017_portal'
 branch_labels = None
 depends_on = None
 
