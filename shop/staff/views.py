@@ -255,7 +255,7 @@ def step(slug: str, number: str):
             bad = True
     if to == ShipmentState.COLLECTED and _amount_due(order):
         try:
-            cash = parse_vnd(form.cash.data, field="cash")  # "250000", "250.000", "250.000 ₫"
+            cash = parse_vnd(form.cash.data, field="cash")  # vocabulary: the form field; "250000", "250.000", "250.000 ₫"
         except DomainError as exc:
             cash = None
             form.cash.errors = [exc.message]
