@@ -154,6 +154,8 @@ class Config:
     CART_RATE_LIMIT = os.environ.get("CART_RATE_LIMIT", "20/minute")
     # Search suggestions per client address (one request per pause in typing).
     SUGGEST_RATE_LIMIT = os.environ.get("SUGGEST_RATE_LIMIT", "120/minute")
+    # Live Markdown previews in the producer portal, per signed-in account (POST /portal/preview).
+    PREVIEW_RATE_LIMIT = os.environ.get("PREVIEW_RATE_LIMIT", "60 per minute")
 
     # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     # (needed for correct https links in emails and Stripe return URLs behind a load balancer).

@@ -41,6 +41,7 @@ LIST_LIMIT = 300  # rows a list page shows
 ACTIVE = Producer.active.key  # the field a retirement changes, as the history names it
 UNLISTED_IDS = "unlisted_ids"  # the retirement entry's list of products it unlisted
 UNLISTED_NAMES = "unlisted"  # vocabulary: an audit entry key
+REJECTED_PROPOSALS = "proposals_rejected"  # the portal proposals a retirement rejected (ids)
 
 
 class ProducerState:
@@ -216,8 +217,9 @@ def edit(producer_id: int, *, name: str, kind: str, locality=None, address: str 
 
 
 def retire(producer_id: int, *, actor: str = "", user_id: int | None = None) -> list[Product]:
-    """Retire a producer: ``active`` off, and every listed product of it unlisted (each with its
-    own audit entry). Returns the products unlisted. ``InvalidTransition`` when retired already."""
+    """Retire a producer: ``active`` off, every listed product of it unlisted (each with its
+    own audit entry), and its portal proposals still waiting rejected with the note "producer
+    retired" (``shop.portal.proposals.reject_waiting``; their ids in the retirement's entry). Returns the products unlisted. ``InvalidTransition`` when retired already."""
     producer = db.session.get(Producer, producer_id)
     if producer is None:
         raise NotFound(_("No such producer."))
@@ -230,8 +232,13 @@ def retire(producer_id: int, *, actor: str = "", user_id: int | None = None) -> 
         log(AuditObject.PRODUCT, product.id, AuditAction.RETIRE, {"listed": True},
             {"listed": False, "producer": producer.name}, actor=actor, user_id=user_id)
     producer.active = False
+    # Its waiting portal proposals end with it (rejected, note "producer retired"), in this transaction.
+    from shop.portal.proposals import reject_waiting
+
+    rejected = reject_waiting(producer.id, user_id=user_id)
     log(AuditObject.PRODUCER, producer.id, AuditAction.RETIRE, {ACTIVE: True},
-        {ACTIVE: False, UNLISTED_NAMES: [p.name for p in unlisted], UNLISTED_IDS: [p.id for p in unlisted]},
+        {ACTIVE: False, UNLISTED_NAMES: [p.name for p in unlisted], UNLISTED_IDS: [p.id for p in unlisted],
+         **({REJECTED_PROPOSALS: [p.id for p in rejected]} if rejected else {})},
         actor=actor, user_id=user_id)
     db.session.flush()
     return unlisted

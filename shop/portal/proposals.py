@@ -20,7 +20,14 @@ How a proposal ends (``TRANSITIONS``: only ``pending`` moves, once):
 - **rejected** by an administrator, with a note saying why (required): nothing changes;
 - **withdrawn** by the producer while it waits;
 - **superseded** when the producer proposes a newer value for one of its fields (same product, or
-  the story): the newer proposal replaces it (``superseded_by``).
+  the story): the newer proposal replaces it (``superseded_by``);
+- **rejected** with the note ``RETIRED_NOTE`` ("producer retired") when an administrator retires
+  the producer: ``shop.admin.producers.retire`` calls ``reject_waiting`` in its own transaction.
+The producer's active users are e-mailed each administrator's decision (``shop/portal/mails.py``,
+queued in the outbox in the decision's transaction); automatic rejections at retirement are not
+e-mailed (the retirement is the news, and it is the office's to tell).
+A retired producer (``Producer.active`` off) proposes nothing: its users' portal is read only
+(``shop/portal/views.py``), only withdrawing a waiting proposal is still allowed.
 Approval and rejection are for administrators only: shop managers run their shops' stock and
 orders; prices, names and the catalogue are the provincial OCOP office's (README, "Producer portal").
 """
@@ -50,6 +57,16 @@ TRANSITIONS = {
                             ProposalState.SUPERSEDED},
 }
 NOTE_LIMIT = 2000
+# The note of proposals rejected because their producer was retired (stored as written, in English,
+# like the services' other notes; pages show it in their language: ``note_label``).
+RETIRED_NOTE = "producer retired"
+
+
+def note_label(note: str | None) -> str:
+    """A decision's note for the page: the automatic ones in the page's language, others as typed."""
+    if note == RETIRED_NOTE:
+        return _("producer retired")
+    return note or ""
 
 
 def _move(proposal: Proposal, to: ProposalState) -> None:
@@ -262,7 +279,27 @@ def decide(proposal_id: int, *, approve: bool, note: str | None, decider, ) -> P
     proposal.decided_by = decider.id
     proposal.decided_at = utcnow()
     db.session.flush()
+    from shop.portal import mails
+
+    mails.send_decision(proposal)
     return proposal
+
+
+def reject_waiting(producer_id: int, *, note: str = RETIRED_NOTE, user_id: int | None = None) -> list[Proposal]:
+    """Reject every proposal of the producer that still waits, with ``note`` (the retirement's:
+    ``shop.admin.producers.retire``), decided by ``user_id``. Flushes, the caller commits; no
+    e-mail. Returns the proposals rejected, oldest first."""
+    waiting = list(db.session.scalars(select(Proposal).where(Proposal.producer_id == producer_id,
+                                                             Proposal.state == ProposalState.PENDING)
+                                      .order_by(Proposal.id)))
+    now = utcnow()
+    for proposal in waiting:
+        _move(proposal, ProposalState.REJECTED)
+        proposal.note = note
+        proposal.decided_by = user_id
+        proposal.decided_at = now
+    db.session.flush()
+    return waiting
 
 
 def pending(limit: int = 200) -> list[Proposal]:

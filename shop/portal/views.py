@@ -6,7 +6,7 @@ is a 404, the same answer as a producer that does not exist). Pages are private:
 """
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date as babel_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -18,7 +18,7 @@ from shop.accounts import policy
 from shop.accounts import services as accounts
 from shop.accounts.enums import Role
 from shop.accounts.policy import Action, authorize
-from shop.extensions import db
+from shop.extensions import db, limiter
 from shop.portal import bp, queries
 from shop.producers.models import Producer
 from shop.timeutil import today_vn
@@ -31,6 +31,31 @@ def _signed_in():
     if accounts.must_set_up_two_step(current_user):
         return redirect(url_for("accounts.two_step_setup"))
     return None
+
+
+# POSTs that change nothing of the producer's and stay open to a retired producer's users.
+READ_ONLY_POSTS = {"portal.withdraw"}
+
+
+@bp.before_request
+def _retired_read_only():
+    """A retired producer (``Producer.active`` off) keeps read access to its portal, but its users
+    change nothing: every POST on its pages except withdrawing a waiting proposal is a 409 with
+    the reason, in the page's language. Administrators act as for any producer. Another
+    producer's page stays a 404 (checked first)."""
+    slug = (request.view_args or {}).get("slug")
+    if request.method != "POST" or slug is None or request.endpoint in READ_ONLY_POSTS:
+        return None
+    producer = producer_or_404(slug)
+    if may_change(producer):
+        return None
+    return render_template("portal/retired.html", producer=producer), 409
+
+
+def may_change(producer: Producer) -> bool:
+    """Whether the signed-in user may change ``producer``'s texts, photos and proposals: an active
+    producer, or any producer for an administrator."""
+    return producer.active or current_user.role is Role.ADMIN
 
 
 @bp.after_request
@@ -100,7 +125,10 @@ def _tabs() -> list[tuple[str, str]]:
 def _portal_globals():
     from shop.portal.enums import ProposalState
 
-    return {"portal_tabs": _tabs, "ProposalState": ProposalState}
+    from shop.portal.proposals import note_label
+
+    return {"portal_tabs": _tabs, "ProposalState": ProposalState, "portal_may_change": may_change,
+            "proposal_note": note_label}
 
 
 # ---- the story and the descriptions (Markdown, with a preview) --------------------------------
@@ -224,11 +252,30 @@ def _render_texts(template: str, producer: Producer, form, fields, *, errors=Non
                            submit_label=submit, **context), status
 
 
+def _preview_key() -> str:
+    """The preview's rate-limit key: the signed-in account (the address for anyone else, who is
+    refused anyway)."""
+    from flask_limiter.util import get_remote_address
+
+    return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()
+
+
+def _preview_too_many(_limit):
+    from flask import make_response
+
+    return headers.no_store(make_response(
+        (_("Too many previews in a short time: wait a minute, then type on; your text is not lost."), 429,
+         {"Content-Type": "text/plain; charset=utf-8"})))
+
+
 @bp.post("/preview")
+@limiter.limit(lambda: current_app.config["PREVIEW_RATE_LIMIT"], key_func=_preview_key, methods=["POST"],
+               scope="portal-preview", on_breach=_preview_too_many, override_defaults=False)
 def preview():
     """The Markdown text posted (``text``) as visitors will see it: an HTML fragment made by the
     same sanitiser as the public pages. For the editors' live preview; 400 for a text too long or
-    a form without its CSRF token."""
+    a form without its CSRF token; 429 (plain text, the reason) past ``PREVIEW_RATE_LIMIT`` per
+    account."""
     from shop.markup import render_markdown
     from shop.portal.forms import PreviewForm
     from shop.portal.services import TEXT_LIMIT, clean_text
