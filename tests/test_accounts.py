@@ -297,6 +297,42 @@ def test_successful_sign_ins_do_not_count_towards_the_lockout(limited_app):
         client.post("/account/sign-out")
 
 
+@pytest.fixture
+def nat_app(app):
+    """Rate limits on with the shipped per-address sign-in limit (30 per 10 minutes)."""
+    from config import TestingConfig
+    from shop import create_app
+    from shop.extensions import limiter
+
+    was_enabled = limiter.enabled
+    limited = create_app(TestingConfig, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
+                         SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                         SIGN_IN_LIMIT_PER_ACCOUNT="5 per 15 minutes", SIGN_IN_LIMIT_PER_ADDRESS="30 per 10 minutes")
+    try:
+        with limited.app_context():
+            yield limited
+            db.session.remove()
+    finally:
+        limiter.reset()
+        limiter.enabled = was_enabled
+
+
+def test_successful_sign_ins_from_one_address_do_not_lock_it_but_failures_do(nat_app):
+    """Several clerks behind one shop's NAT: correct sign-ins never count towards the per-address
+    limit; failed ones still do (a guesser trying many accounts from one address)."""
+    clerks = [make_user(email=f"clerk{n}@example.vn") for n in range(4)]
+    client = nat_app.test_client()
+    for n in range(40):
+        assert sign_in(client, clerks[n % 4].email).status_code == 302
+        client.post("/account/sign-out")
+    assert sign_in(client, clerks[0].email).status_code == 302
+    client.post("/account/sign-out")
+    # 30 failures on 30 different accounts (none reaches its own lockout): the address is limited.
+    assert all(sign_in(client, f"guess{n}@example.vn", "wrong wrong wrong").status_code == 400 for n in range(30))
+    assert sign_in(client, "guess99@example.vn", "wrong wrong wrong").status_code == 429
+    assert sign_in(client, clerks[1].email).status_code == 429
+
+
 # ---- password reset and e-mail verification -------------------------------------------------------
 
 

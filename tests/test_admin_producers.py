@@ -4,7 +4,7 @@ change in the audit history on the producer's page; bad input changes nothing.""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shop.admin.enums import AuditAction, AuditObject
 from shop.admin.models import AuditEntry
@@ -121,6 +121,31 @@ def test_an_imported_producer_gets_its_locality_and_leaves_the_without_list(admi
     # Saving the same values again writes no entry.
     assert admin_client.post(f"/admin/producers/{producer.slug}", data=data).status_code == 302
     assert len(entries(AuditObject.PRODUCER, producer.id)) == 1
+
+
+@pytest.mark.parametrize("existing, typed", [
+    ("Hợp tác xã Tài Hoan", "HTX Tài Hoan"), ("Hop tac xa Tai-Hoan", "HTX Tài Hoan"),
+    ("HTX Tài Hoan", "Hợp Tác Xã  tài hoan."), ("Công ty TNHH Bằng Phúc", "Cty Bằng Phúc")])
+def test_a_name_the_import_would_match_is_refused_naming_the_existing_producer(admin_client, make_producer,
+                                                                                existing, typed):
+    make_producer(existing)
+    db.session.commit()
+    response = admin_client.post("/admin/producers/new", data=form(name=typed))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "already has this name (accents" in page and existing in page
+    assert db.session.scalar(select(func.count(Producer.id))) == 1
+
+
+def test_an_edit_to_another_producers_name_key_is_refused_but_its_own_is_kept(admin_client, make_producer):
+    make_producer("Hợp tác xã Tài Hoan")
+    other = make_producer("HTX Bản Cháo")
+    db.session.commit()
+    refused = admin_client.post(f"/admin/producers/{other.slug}", data=form(name="HTX Tài-Hoan"))
+    assert refused.status_code == 400 and "Hợp tác xã Tài Hoan" in refused.get_data(as_text=True)
+    assert admin_client.post(f"/admin/producers/{other.slug}",
+                             data=form(name="Hợp tác xã Bản Cháo")).status_code == 302
+    # Different producers stay different: only legal form, accents and punctuation are set aside.
+    assert admin_client.post("/admin/producers/new", data=form(name="HTX Tài Hoan 2")).status_code == 302
 
 
 def test_a_bad_edit_changes_nothing(admin_client, make_producer):

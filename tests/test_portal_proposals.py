@@ -227,3 +227,51 @@ def test_only_administrators_decide(world, app, make_shop):
         assert client.post(f"/admin/proposals/{proposal.id}/approve", data={}).status_code == 403
     db.session.refresh(proposal)
     assert proposal.state is ProposalState.PENDING
+
+
+def test_an_empty_unit_is_refused_and_empty_english_fields_mean_no_change(world):
+    x, mien, c = world["x"], world["mien"], world["c"]
+    mien.name_en, mien.unit_en = "Arrowroot noodles", "500 g bag"
+    db.session.commit()
+    url = f"/portal/{x.slug}/products/{mien.slug}/propose"
+    refused = c["x"].post(url, data={"change-name": mien.name, "change-name_en": "", "change-unit": " ",
+                                     "change-unit_en": "", "change-price": "110000"})
+    assert refused.status_code == 400 and "Vui lòng điền" in refused.get_data(as_text=True)
+    assert _proposals() == []
+    nothing = c["x"].post(url, data={"change-name": mien.name, "change-name_en": "", "change-unit": mien.unit,
+                                     "change-unit_en": "", "change-price": "110000"})
+    assert nothing.status_code == 400 and _proposals() == []  # nothing to propose: empty is not an erase
+    assert c["x"].post(url, data={"change-name": mien.name, "change-name_en": "", "change-unit": mien.unit,
+                                  "change-unit_en": "", "change-price": "120000"}).status_code == 302
+    (proposal,) = _proposals()
+    assert proposal.changes == {"price": 120_000}
+    assert c["admin"].post(f"/admin/proposals/{proposal.id}/approve", data={}).status_code == 302
+    db.session.refresh(mien)
+    assert (mien.name_en, mien.unit, mien.unit_en, mien.price) == ("Arrowroot noodles", "túi 500 g", "500 g bag",
+                                                                   120_000)
+
+
+def test_a_new_product_needs_a_unit(world):
+    x, c = world["x"], world["c"]
+    response = c["x"].post(f"/portal/{x.slug}/proposals", data={
+        "name": "Miến dong nguyên chất", "group": "I.2", "unit": "", "price": "85.000"})
+    assert response.status_code == 400 and "Vui lòng điền" in response.get_data(as_text=True)
+    assert _proposals() == []
+
+
+def test_the_queue_shows_an_erase_unmistakably_and_approval_never_empties_the_unit(world, app):
+    x, mien, c = world["x"], world["mien"], world["c"]
+    mien.name_en = "Arrowroot noodles"
+    # Proposals written before the rule (or a description erase): the queue says "(removed)".
+    old = Proposal(producer_id=x.id, product_id=mien.id, kind=ProposalKind.PRODUCT,
+                   changes={"unit": "", "name_en": ""}, before={"unit": mien.unit, "name_en": "Arrowroot noodles"},
+                   proposed_by=world["people"]["x"].id)
+    db.session.add(old)
+    db.session.commit()
+    queue = c["admin"].get("/admin/proposals").get_data(as_text=True)
+    assert queue.count("(xóa)") == 2
+    refused = c["admin"].post(f"/admin/proposals/{old.id}/approve", data={})
+    assert refused.status_code == 400 and "hãy từ chối" in refused.get_data(as_text=True)
+    db.session.refresh(mien)
+    db.session.refresh(old)
+    assert mien.unit == "túi 500 g" and mien.name_en == "Arrowroot noodles" and old.state is ProposalState.PENDING

@@ -61,9 +61,12 @@ def _too_many(_limit):
     return no_store(make_response(render_template("accounts/too_many.html"), 429))
 
 
-def _per_address(name):
+def _per_address(name, only_failures: bool = False):
+    """A limit per client address. For sign-in (both steps) only failures count: several clerks
+    behind one shop's NAT sign in many times a day, and a correct sign-in is no guessing; for
+    registration and mails sent, every request does."""
     return limiter.limit(_config_limit(name), methods=["POST"], scope=f"{name}:ip", on_breach=_too_many,
-                         override_defaults=False)
+                         deduct_when=_failed if only_failures else None, override_defaults=False)
 
 
 def _per_account(name, key_func=_email_key, only_failures: bool = True):
@@ -126,7 +129,7 @@ SIGN_IN_FIELDS = ("email", "password")
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@_per_address("SIGN_IN_LIMIT_PER_ADDRESS")
+@_per_address("SIGN_IN_LIMIT_PER_ADDRESS", only_failures=True)
 @_per_account("SIGN_IN_LIMIT_PER_ACCOUNT")
 def sign_in():
     form = SignInForm()
@@ -165,7 +168,7 @@ def _pending_user() -> User | None:
 
 
 @bp.route("/sign-in/two-step", methods=["GET", "POST"])
-@_per_address("TWO_STEP_LIMIT_PER_ADDRESS")
+@_per_address("TWO_STEP_LIMIT_PER_ADDRESS", only_failures=True)
 @_per_account("TWO_STEP_LIMIT_PER_ACCOUNT", key_func=_pending_key)
 def two_step():
     user = _pending_user()

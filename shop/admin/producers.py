@@ -146,13 +146,21 @@ def _values(errors: FieldErrors, *, name, kind, locality, address, phone, story,
 
 
 def _check_name_free(errors: FieldErrors, name: str | None, except_id: int | None = None) -> None:
-    """Two producers may not have names that fold the same ("HTX Tài Hoan" / "htx tai hoan")."""
+    """Two producers may not have names the province import would take for the same producer
+    (``shop.catalog.province_import.name_key``: accents, case, punctuation and legal-form words
+    aside — "HTX Tài Hoan" / "Hợp tác xã Tài Hoan" / "Hop tac xa Tai-Hoan"). A name of legal-form
+    words only is compared folded. Adds an error on ``name`` naming the existing producer."""
+    from shop.catalog.province_import import name_key  # the import's rule, one definition
+
     if not name:
         return
-    key = fold(name)
+    key = name_key(name)
     for other_id, other_name in db.session.execute(select(Producer.id, Producer.name)):
-        if other_id != except_id and fold(other_name) == key:
-            errors.add("name", _("Another producer already has this name: %(name)s.", name=other_name))
+        if other_id == except_id:
+            continue
+        if (name_key(other_name) == key) if key else (fold(other_name) == fold(name)):
+            errors.add("name", _("Another producer already has this name (accents, punctuation and legal form "
+                                 "such as HTX aside): %(name)s.", name=other_name))
             return
 
 

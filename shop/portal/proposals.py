@@ -50,6 +50,11 @@ from shop.producers.models import Producer
 from shop.timeutil import utcnow
 
 NAME_FIELDS = ("name", "name_en", "unit", "unit_en")
+# A product always has a name and a unit (the product page shows its price "per unit"): a new
+# product needs both, a change can never empty them.
+REQUIRED_FIELDS = ("name", "unit")
+# In a change, these left empty mean "no change" (not proposed): an erase is not offered.
+KEEP_WHEN_EMPTY = ("name_en", "unit_en")
 PRODUCT_FIELDS = NAME_FIELDS + ("price",) + services.DESCRIPTION_FIELDS
 NEW_PRODUCT_FIELDS = ("name", "name_en", "group", "unit", "unit_en", "price") + services.DESCRIPTION_FIELDS
 TRANSITIONS = {
@@ -99,7 +104,7 @@ def _check_fields(values: dict, fields: tuple[str, ...], errors: FieldErrors) ->
             checked[field] = (raw or "").strip()[:20]
         else:
             checked[field] = errors.check(column_text, raw, getattr(Product, field), field,
-                                          min_length=1 if field == "name" else 0)
+                                          min_length=1 if field in REQUIRED_FIELDS else 0)
     return checked
 
 
@@ -121,13 +126,16 @@ def _kind(changes: dict) -> ProposalKind:
 
 def propose_change(product_id: int, values: dict, *, user_id: int | None = None) -> Proposal:
     """Propose new values for some of ``PRODUCT_FIELDS`` of a product (other keys are ignored:
-    stars, certificates, listed). Only the fields that differ from today's are kept; a pending
+    stars, certificates, listed). Only the fields that differ from today's are kept; an empty
+    English name or English unit (``KEEP_WHEN_EMPTY``) means "no change"; a pending
     proposal of the same product with one of those fields is superseded. Raises ``NotFound``,
-    ``InvalidFields`` (price not whole đồng 0–100,000,000, an empty name, a text too long) or
+    ``InvalidFields`` (price not whole đồng 0–100,000,000, an empty name or unit, a text too long) or
     ``InvalidInput`` when nothing differs. Flushes; the caller commits."""
     product = db.session.get(Product, product_id)
     if product is None:
         raise NotFound(_("No such product."))
+    values = {field: value for field, value in values.items()
+              if not (field in KEEP_WHEN_EMPTY and not (value or "").strip())}
     errors = FieldErrors()
     checked = _check_fields(values, PRODUCT_FIELDS, errors)
     errors.raise_if_any()
@@ -163,8 +171,8 @@ def propose_story(producer_id: int, *, story: str | None, story_en: str | None,
 
 
 def propose_new_product(producer_id: int, values: dict, *, user_id: int | None = None) -> Proposal:
-    """Propose a new product: name (required), English name, OCOP group (its code, required), unit,
-    price (whole đồng), descriptions. ``InvalidFields`` names each problem."""
+    """Propose a new product: name (required), English name, OCOP group (its code, required), unit
+    (required), English unit, price (whole đồng), descriptions. ``InvalidFields`` names each problem."""
     producer = db.session.get(Producer, producer_id)
     if producer is None:
         raise NotFound(_("No such producer."))
@@ -253,6 +261,9 @@ def _apply(proposal: Proposal, actor: str, user_id: int | None) -> None:
         return
     product = proposal.product
     named = {field: changes[field] for field in NAME_FIELDS + ("price",) if field in changes}
+    for field in REQUIRED_FIELDS:  # a proposal made before the unit was required
+        if field in named and not (named[field] or "").strip():
+            raise InvalidInput(_("This proposal would remove the product's name or unit: reject it."), field=field)
     if named:
         current = {field: getattr(product, field) for field in NAME_FIELDS + ("price",)}
         # Everything else as it is: the catalogue's own edit, with its rules and its audit entry.
