@@ -382,15 +382,32 @@ def receive(shop_id: int, product_id: int, quantity: int, *, user_id: int | None
 
 
 def adjust(shop_id: int, product_id: int, delta: int, *, user_id: int | None = None,
-           note: str = "", lot_id: int | None = None) -> StockMovement:
+           note: str = "", lot_id: int | None = None, held_ok: bool = True,
+           actor: str = "stock") -> StockMovement:
     """A correction (breakage, gift, found units); the note says why.
 
     Without ``lot_id`` a loss is taken first-expiring first and found units join the lot the
     shop received last. Returns the first ledger row written (one per lot touched).
+
+    Units held for orders (issue 13, ``shop.inventory.holds``): a loss that leaves live holds
+    uncovered is refused with ``NotAllowed`` when ``held_ok`` is False (a gift or a sample);
+    otherwise (breakage: the goods are gone whatever we write) it is recorded and every open order
+    whose hold can no longer be met is flagged for staff (history note by ``actor``).
     """
     if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0 or abs(delta) > MAX_QUANTITY:
         raise InvalidInput("An adjustment must be a non-zero whole number.")
-    return _change(shop_id, product_id, delta, MovementReason.ADJUST, lot_id, user_id=user_id, note=note)
+    uncovered = []
+    if delta < 0:
+        from shop.inventory import holds
+
+        _lock_level(shop_id, product_id)
+        uncovered = holds.uncovered_by_loss(shop_id, product_id, -delta, lot_id)
+        if uncovered and not held_ok:
+            raise NotAllowed(holds.held_message(uncovered), orders=[h.number for h in uncovered])
+    movement = _change(shop_id, product_id, delta, MovementReason.ADJUST, lot_id, user_id=user_id, note=note)
+    if uncovered:
+        holds.flag_uncovered(shop_id, product_id, note, actor=actor)
+    return movement
 
 
 def count(shop_id: int, product_id: int, counted: int, *, user_id: int | None = None,
@@ -742,6 +759,39 @@ def renew_holds(reservations: list[Reservation], expires_at: datetime | None) ->
     db.session.flush()
 
 
+def lots_to_take(shop_id: int, product_id: int, units: int, now: datetime | None = None) -> list[tuple[Lot, int]]:
+    """The lots a sale of ``units`` at a shop takes at ``now`` (default: this instant), as
+    [(lot, units from it)], first-expiring first — the one rule for both the sale
+    (``commit_reservation``) and the packing slip's "lots to pick", so the two cannot disagree.
+
+    Only lots sellable online at ``now`` (``sellable_lot_clause``: not recalled, best-before at
+    least ``LOT_ONLINE_MARGIN_DAYS`` away); a short-dated lot stays for the counter. Fewer units
+    than asked when the shop has fewer (the caller checks; nothing raised, nothing written).
+    Rule source: issue 10 (lots, FEFO), issue 13 (the slip must name what the sale takes).
+    """
+    picks: list[tuple[Lot, int]] = []
+    left = units
+    for lot, on_hand in _lots_at(shop_id, product_id, sellable_at=now or utcnow()):
+        if left <= 0:
+            break
+        take = min(on_hand, left)
+        picks.append((lot, take))
+        left -= take
+    return picks
+
+
+def hold_can_be_met(reservation: Reservation, now: datetime | None = None) -> bool:
+    """Whether a held reservation's units are still at its shop: units of sellable lots less the
+    other live holds cover its quantity — the check ``commit_reservation`` makes before selling.
+    A reservation no longer held (sold, released) is True: nothing waits on the shelf for it.
+    Read only (the sale repeats the check under the stock row's lock)."""
+    if reservation.state != ReservationState.HELD:
+        return True
+    shop_id, product_id = reservation.shop_id, reservation.product_id
+    return (_sellable_units(shop_id, product_id, now)
+            - _held_by_others(shop_id, product_id, reservation.id)) >= reservation.quantity
+
+
 def commit_reservation(reservation: Reservation, *, reference: str | None = None,
                        user_id: int | None = None) -> None:
     """Turn a hold into a sale: the units leave on-hand stock, first-expiring lot first (FEFO),
@@ -757,16 +807,11 @@ def commit_reservation(reservation: Reservation, *, reference: str | None = None
     shop_id, product_id, quantity = reservation.shop_id, reservation.product_id, reservation.quantity
     _lock_level(shop_id, product_id)
     now = utcnow()
-    if _sellable_units(shop_id, product_id, now) - _held_by_others(shop_id, product_id, reservation.id) < quantity:
+    if not hold_can_be_met(reservation, now):
         raise OutOfStock("Not enough stock.", shop_id=shop_id, product_id=product_id)
-    left = quantity
-    for lot, on_hand in _lots_at(shop_id, product_id, sellable_at=now):
-        take = min(on_hand, left)
+    for lot, take in lots_to_take(shop_id, product_id, quantity, now):
         record_movement(shop_id, product_id, -take, MovementReason.SALE, lot_id=lot.id, reference=reference,
                         user_id=user_id, reservation_id=reservation.id)
-        left -= take
-        if left == 0:
-            break
     reservation.state = ReservationState.COMMITTED
     db.session.flush()
 

@@ -567,9 +567,10 @@ def _commit_stock(order: Order, reservations: list[Reservation], user_id: int | 
 
 
 def _stock_gone(exc: OutOfStock) -> OutOfStock:
-    return OutOfStock(_("The stock held for this order is no longer there: its hold expired and the units "
-                        "went to other orders, or the lots left on the shelf expired or were recalled. "
-                        "Restock it, or cancel or refund the order."), **exc.details)
+    return OutOfStock(_("The stock held for this order is no longer there: it was written off or counted "
+                        "short, its hold expired and the units went to other orders, or the lots left on the "
+                        "shelf expired or were recalled. Restock it, or cancel or refund the order."),
+                      **exc.details)
 
 
 def transition(order: Order, to_status: str, *, actor: str = "system", note: str = "",
@@ -696,6 +697,9 @@ ORDER_TO_SHIPMENT = {
     OrderStatus.CANCELLED: _SS.CANCELLED, OrderStatus.REFUNDED: _SS.CANCELLED,
 }
 SHIPMENT_FINISHED = {_SS.DELIVERED, _SS.COLLECTED, _SS.CANCELLED}
+# Steps that need the held goods on the shelf (packing them, setting them aside for pick-up); the
+# steps where they leave check the same when they are sold (``commit_reservation``).
+SHIPMENT_NEEDS_GOODS = {_SS.PACKED, _SS.READY_FOR_PICKUP}
 TRACKING_MAX = 80
 
 
@@ -835,6 +839,8 @@ def move_shipment(shipment: Shipment, to_state: str, *, actor: str, note: str = 
                                lapses="; ".join(lapses)), lapses=len(lapses))
         if lapses and not note:
             raise InvalidInput(_("Going on despite a certificate problem needs a note saying why."), field="note")
+    if to_state in SHIPMENT_NEEDS_GOODS:
+        _check_goods_on_hand(shipment)
     if to_state == _SS.SHIPPED:
         shipment.carrier = _tracking_text(carrier, "carrier") or shipment.carrier
         shipment.tracking_number = _tracking_text(tracking_number, "tracking_number") or shipment.tracking_number
@@ -849,6 +855,18 @@ def move_shipment(shipment: Shipment, to_state: str, *, actor: str, note: str = 
     _order_follows_shipments(order, actor, user_id)
     db.session.flush()
     return shipment
+
+
+def _check_goods_on_hand(shipment: Shipment) -> None:
+    """Refuse a packing or ready-for-pick-up step whose held units are no longer on the shop's
+    shelves (written off, counted short, expired or recalled since): ``OutOfStock``. The check is
+    the sale's own (``inventory.hold_can_be_met``); units already sold are on their way."""
+    short = [r for r in shipment.reservations if not inventory.hold_can_be_met(r)]
+    if short:
+        lines = ", ".join(f"{r.quantity} × {r.line.product_name if r.line else r.product_id}" for r in short)
+        raise OutOfStock(_("The units held for this shipment are no longer on hand: %(lines)s (written off, "
+                           "counted short, expired or recalled since the order). Restock the shop, or cancel "
+                           "the shipment.", lines=lines), shop_id=shipment.shop_id, product_id=short[0].product_id)
 
 
 def _tracking_text(value: str | None, field: str) -> str:

@@ -50,6 +50,8 @@ class AdjustForm(FlaskForm):
     reason = SelectField(_l("Reason"), choices=[], validate_choice=False)
     quantity = StringField(_l("Quantity"))
     note = StringField(_l("Note (optional)"))
+    # Shown only when the loss would take units held for orders (shop.inventory.holds).
+    confirm_held = BooleanField(_l("Record the breakage anyway: those orders will be flagged for staff"))
 
 
 class TransferLineForm(Form):

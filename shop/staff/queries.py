@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from shop.extensions import db
 from shop.inventory import services as inventory
-from shop.inventory.models import Lot, LotStock
+from shop.inventory.models import Lot
 from shop.orders.enums import PaymentMethod, ShipmentState
 from shop.orders.models import Order, OrderLine, Shipment
 from shop.timeutil import VN_TZ
@@ -80,28 +80,13 @@ def state_counts(shop_id: int) -> dict[ShipmentState, int]:
 @dataclass
 class SlipLine:
     """One line of a packing slip: the order line, units from this shop, and the lots — those
-    taken (from the ledger) once the units are sold, else the lots to pick, first-expiring first."""
+    taken (from the ledger) once the units are sold, else the lots to pick: exactly the lots the sale
+    would take now (``inventory.lots_to_take``, the rule ``commit_reservation`` uses)."""
 
     line: OrderLine
     quantity: int
     lots: list[tuple[Lot, int]] = field(default_factory=list)
     taken: bool = False
-
-
-def _lots_to_pick(shop_id: int, product_id: int, units: int) -> list[tuple[Lot, int]]:
-    rows = db.session.execute(
-        select(Lot, LotStock.on_hand).join(LotStock, LotStock.lot_id == Lot.id)
-        .where(LotStock.shop_id == shop_id, LotStock.product_id == product_id, LotStock.on_hand > 0,
-               Lot.recalled_at.is_(None))
-        .order_by(*inventory.fefo_order())).all()
-    picks = []
-    for lot, on_hand in rows:
-        if units <= 0:
-            break
-        take = min(units, int(on_hand))
-        picks.append((lot, take))
-        units -= take
-    return picks
 
 
 def slip_lines(shipment: Shipment) -> list[SlipLine]:
@@ -117,5 +102,5 @@ def slip_lines(shipment: Shipment) -> list[SlipLine]:
             out.append(SlipLine(line, reservation.quantity, taken, True))
         else:
             out.append(SlipLine(line, reservation.quantity,
-                                _lots_to_pick(shipment.shop_id, reservation.product_id, reservation.quantity)))
+                                inventory.lots_to_take(shipment.shop_id, reservation.product_id, reservation.quantity)))
     return out

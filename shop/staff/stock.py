@@ -23,6 +23,7 @@ from shop.catalog.models import Product
 from shop.errors import DomainError
 from shop.extensions import db
 from shop.inputs import whole_number
+from shop.inventory import holds
 from shop.inventory import services as inventory
 from shop.inventory.enums import MovementReason
 from shop.inventory.models import Lot, LotStock, StockLevel, StockMovement
@@ -30,7 +31,7 @@ from shop.shops.models import Shop
 from shop.staff import bp
 from shop.staff.enums import AdjustReason
 from shop.staff.forms import AdjustForm, ReceiveForm, ThresholdsForm
-from shop.staff.views import load_shop
+from shop.staff.views import actor_name, load_shop
 from shop.timeutil import VN_TZ, today_vn
 
 LEDGER_PAGE = 100
@@ -227,10 +228,21 @@ def adjust(slug: str):
                                                                        LotStock.lot_id == lot_id)) or 0
             if quantity > has:
                 bad(form.quantity, _("Only %(n)s on hand.", n=has))
+            elif held := holds.uncovered_by_loss(shop.id, product.id, quantity, lot_id):
+                # Units held for orders: breakage is recorded once confirmed (the orders are
+                # flagged); a gift or a sample may not take them (README, "Staff workspace").
+                if reason is not AdjustReason.BROKEN:
+                    bad(form.quantity, holds.held_message(held) + " "
+                        + _("A gift or a sample may not take them: use units that are not held."))
+                elif not form.confirm_held.data:
+                    bad(form.confirm_held, holds.held_message(held) + " "
+                        + _("Tick the box to record the breakage anyway."))
         if not errors and not general:
             try:
                 inventory.adjust(shop.id, product.id, reason.sign * quantity, user_id=current_user.id, lot_id=lot_id,
-                                 note=f"{reason.value}: {note}" if note else reason.value)
+                                 note=f"{reason.value}: {note}" if note else reason.value,
+                                 held_ok=reason is AdjustReason.BROKEN and bool(form.confirm_held.data),
+                                 actor=actor_name(current_user))
                 db.session.commit()
             except DomainError as exc:
                 db.session.rollback()
